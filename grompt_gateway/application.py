@@ -1,0 +1,38 @@
+"""The gateway as one ASGI application: lifespan, then the edge, then the HTTP chain, then Django.
+
+Built from a ``GatewaySettings`` so tests can run several gateways with different settings in one
+process; ``asgi.py`` builds the production one from the environment.
+"""
+
+from __future__ import annotations
+
+from grompt_gateway.asgi_types import ASGIApp, Receive, Scope, Send
+from grompt_gateway.config import GatewaySettings
+from grompt_gateway.django_handler import GatewayASGIHandler
+from grompt_gateway.edge import Edge
+from grompt_gateway.lifespan import Lifespan
+from grompt_gateway.wiring import CURRENT, Services
+
+
+class GatewayApplication:
+    """ASGI callable; ``services`` are shared by every request it serves."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.services = Services(settings)
+        self._http: ASGIApp = Edge(_http_chain(self.services, django=GatewayASGIHandler()))
+        self._app = Lifespan(self._serve, on_startup=self.services.start, on_shutdown=self.services.aclose)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        CURRENT.set(self.services)
+        if not self.services.started:  # servers run without lifespan (lifespan="off", test drivers)
+            await self.services.start()
+        await self._http(scope, receive, send)
+
+
+def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
+    """The guards and routes in front of Django, outermost first."""
+    return django

@@ -1,0 +1,10 @@
+"""Django app config, so ``grompt_gateway`` can ship management commands (runserver, mockllm)."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class GromptGatewayConfig(AppConfig):
+    name = "grompt_gateway"
+    verbose_name = "Grompt gateway"

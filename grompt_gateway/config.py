@@ -1,0 +1,197 @@
+"""GatewaySettings: every setting of API.md, typed, read once from the environment and an optional
+``.env`` file (the process environment wins). Django-free, so tests build it directly.
+
+A bad value stops start-up with one line naming the variable, in starlette's wording:
+``RATE_LIMIT_RPS has value 'abc'. Not a valid float.``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TypeVar, get_args
+
+from llm.types import PROVIDER_IDS, ProviderId
+
+T = TypeVar("T")
+
+DEFAULT_MODELS: Final[Mapping[ProviderId, tuple[str, ...]]] = {
+    "openai": ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"),
+    "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5"),
+    "gemini": ("gemini-2.5-flash", "gemini-2.5-pro"),
+}
+
+
+# HTTP_ADAPTER values: each names an HttpServerPort implementation (django_adapter.py).
+HTTP_ADAPTERS: Final = ("django",)
+
+
+class SettingsError(ValueError):
+    """A setting has a value the gateway cannot start with; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewaySettings:
+    # Providers. Keys never appear in repr, logs or errors.
+    openai_api_key: str | None = field(default=None, repr=False)
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    gemini_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    anthropic_base_url: str | None = None
+    gemini_base_url: str | None = None
+    openai_models: tuple[str, ...] = DEFAULT_MODELS["openai"]
+    anthropic_models: tuple[str, ...] = DEFAULT_MODELS["anthropic"]
+    gemini_models: tuple[str, ...] = DEFAULT_MODELS["gemini"]
+    default_provider: ProviderId = "gemini"
+    default_model: str = "gemini-2.5-flash"
+    max_output_tokens: int = 16_384
+    max_prompt_chars: int = 200_000
+    # GoBE pass-through.
+    gobe_base_url: str | None = None
+    gobe_proxy_allow: tuple[str, ...] = ()
+    proxy_connect_timeout_ms: int = 5_000
+    proxy_read_timeout_ms: int = 30_000
+    proxy_max_body_bytes: int = 100 * 1024 * 1024
+    proxy_forward_cookies: bool = False
+    # Server.
+    host: str = "127.0.0.1"
+    port: int = 3000
+    http_adapter: str = "django"
+    trusted_proxies: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()
+    playground_enabled: bool = True
+    log_level: str = "INFO"
+    # Guards.
+    rate_limit_rps: float = 3.0
+    request_timeout_ms: int = 30_000
+    stream_timeout_ms: int = 300_000
+    idempotency_ttl_s: int = 600
+    max_body_bytes: int = 1024 * 1024
+    sse_heartbeat_s: float = 15.0
+    cache_url: str | None = None
+    # Demo mode: a built-in mock LLM on loopback backs all three providers.
+    demo: bool = False
+    demo_chunk_delay_ms: int = 40
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def api_key(self, provider: ProviderId) -> str | None:
+        return {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key,
+                "gemini": self.gemini_api_key}[provider]
+
+    def base_url(self, provider: ProviderId) -> str | None:
+        return {"openai": self.openai_base_url, "anthropic": self.anthropic_base_url,
+                "gemini": self.gemini_base_url}[provider]
+
+    def models(self, provider: ProviderId) -> tuple[str, ...]:
+        return {"openai": self.openai_models, "anthropic": self.anthropic_models,
+                "gemini": self.gemini_models}[provider]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, env_file: str | None = ".env") -> GatewaySettings:
+        """Read every field from ``env`` (default ``os.environ``) over the ``.env`` file."""
+        merged = {**read_env_file(env_file), **(os.environ if env is None else env)}
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = f.name.upper()
+            raw = merged.get(name if f.name != "demo" else "GROMPT_DEMO")
+            if raw is None or (raw.strip() == "" and f.type != "str"):
+                continue
+            values[f.name] = _parse(name, raw.strip(), str(f.type))
+        try:
+            return cls(**values)
+        except SettingsError:
+            raise
+        except (TypeError, ValueError) as exc:  # pragma: no cover - every field has a parser
+            raise SettingsError(str(exc)) from exc
+
+
+def read_env_file(path: str | None) -> dict[str, str]:
+    """Parse a ``KEY=value`` file (comments, blank lines, optional quotes); a missing file is empty."""
+    if path is None or not Path(path).is_file():
+        return {}
+    values: dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _convert(name: str, raw: str, kind: str, convert: Callable[[str], T]) -> T:
+    try:
+        return convert(raw)
+    except ValueError:
+        raise SettingsError(f"{name} has value {raw!r}. Not a valid {kind}.") from None
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
+def _comma_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+_PARSERS: Final[Mapping[str, tuple[str, Callable[[str], Any]]]] = {
+    "int": ("int", int),
+    "float": ("float", float),
+    "bool": ("bool", _boolean),
+    "tuple[str, ...]": ("list", _comma_list),
+}
+
+
+def _parse(name: str, raw: str, type_name: str) -> Any:
+    if type_name in _PARSERS:
+        kind, convert = _PARSERS[type_name]
+        return _convert(name, raw, kind, convert)
+    return raw  # str, str | None, ProviderId (checked in _validate)
+
+
+def _validate(s: GatewaySettings) -> None:
+    def fail(name: str, value: object, why: str) -> None:
+        raise SettingsError(f"{name} has value {value!r}. {why}")
+
+    if s.default_provider not in PROVIDER_IDS:
+        fail("DEFAULT_PROVIDER", s.default_provider, f"Must be one of {', '.join(PROVIDER_IDS)}.")
+    for name in ("rate_limit_rps", "sse_heartbeat_s"):
+        if getattr(s, name) < 0:
+            fail(name.upper(), getattr(s, name), "Must not be negative.")
+    positive = ("request_timeout_ms", "stream_timeout_ms", "idempotency_ttl_s", "max_body_bytes",
+                "max_output_tokens", "max_prompt_chars", "proxy_connect_timeout_ms",
+                "proxy_read_timeout_ms", "proxy_max_body_bytes")
+    for name in positive:
+        if getattr(s, name) <= 0:
+            fail(name.upper(), getattr(s, name), "Must be positive.")
+    if s.http_adapter not in HTTP_ADAPTERS:
+        fail("HTTP_ADAPTER", s.http_adapter, f"Must be one of {', '.join(HTTP_ADAPTERS)}.")
+    if not 0 <= s.port <= 65535:
+        fail("PORT", s.port, "Not a valid port.")
+    if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        fail("LOG_LEVEL", s.log_level, "Must be DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+    for name in ("openai_base_url", "anthropic_base_url", "gemini_base_url", "gobe_base_url"):
+        url = getattr(s, name)
+        if url is not None and not url.startswith(("http://", "https://")):
+            fail(name.upper(), url, "Must be an http:// or https:// URL.")
+    if s.cache_url is not None and not s.cache_url.startswith(("redis://", "rediss://", "locmem://")):
+        fail("CACHE_URL", s.cache_url, "Must be redis://…, rediss://… or locmem://.")
+    for origin in s.cors_allowed_origins:
+        if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
+            fail("CORS_ALLOWED_ORIGINS", origin, "Each origin is scheme://host[:port], no path.")
+
+
+assert set(get_args(ProviderId)) == set(DEFAULT_MODELS)

@@ -1,0 +1,149 @@
+"""``HttpServerPort`` on Django Ninja and uvicorn: ``route``/``sse`` register framework-agnostic
+handlers as Ninja operations under ``/v1``; ``start``/``stop`` run uvicorn in-process (port 0 gives
+an ephemeral port, reported by ``port``)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import uvicorn
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from ninja import Body, NinjaAPI, Query, Schema
+
+from grompt_gateway.asgi_types import ASGIApp
+from grompt_gateway.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
+
+SSE_HEADERS: dict[str, str] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteDoc:
+    """Optional schemas and text for validation and the OpenAPI description of one operation."""
+
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    response: Any = None
+    summary: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    openapi_extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def to_django(payload: ResponsePayload) -> HttpResponseBase:
+    """Render a ``ResponsePayload``: async iterators stream, bytes pass, anything else is JSON."""
+    body = payload.body
+    response: HttpResponseBase
+    if isinstance(body, AsyncIterator):
+        response = StreamingHttpResponse(body, status=payload.status)
+    elif isinstance(body, bytes):
+        response = HttpResponse(body, status=payload.status)
+    elif body is None and payload.status == 204:
+        response = HttpResponse(status=204)
+    else:
+        response = HttpResponse(orjson.dumps(body), status=payload.status, content_type="application/json")
+    for name, value in payload.headers.items():
+        response[name] = value
+    return response
+
+
+def to_context(request: HttpRequest, *, body: Any, params: Mapping[str, str]) -> RequestContext:
+    query = {key: (values if len(values) > 1 else values[0]) for key, values in request.GET.lists()}
+    return RequestContext(
+        method=request.method,  # type: ignore[arg-type]  # Ninja only routes the declared methods
+        path=request.path,
+        params=params,
+        query=query,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        body=body,
+        raw=RawExchange(req=request),
+    )
+
+
+def _ninja_view(handler: Handler, doc: RouteDoc, path: str) -> Any:
+    """Build an async view whose signature tells Ninja what to validate and document."""
+    path_params = [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+    async def view(request: HttpRequest, **values: Any) -> HttpResponseBase:
+        params = {name: str(values.pop(name)) for name in path_params}
+        data = values.get("payload", values.get("q"))
+        return to_django(await handler(to_context(request, body=data, params=params)))
+
+    kind = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [inspect.Parameter(name, kind, annotation=str) for name in path_params]
+    if doc.body is not None:
+        parameters.append(inspect.Parameter("payload", kind, annotation=Body[doc.body]))  # type: ignore[misc]
+    if doc.query is not None:
+        parameters.append(inspect.Parameter("q", kind, annotation=Query[doc.query]))  # type: ignore[misc]
+    view.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    view.__name__ = handler.__name__
+    return view
+
+
+class DjangoHttpServer:
+    """The default ``HTTP_ADAPTER``."""
+
+    def __init__(self, *, api: NinjaAPI, app: ASGIApp | None = None, host: str = "127.0.0.1",
+                 port: int = 0, graceful_shutdown_s: float = 2.0) -> None:
+        self.api = api
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.graceful_shutdown_s = graceful_shutdown_s
+        self.port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def route(self, method: HttpMethod, path: str, handler: Handler, *, doc: RouteDoc | None = None) -> None:
+        doc = doc or RouteDoc()
+        self.api.default_router.add_api_operation(
+            path, [method], _ninja_view(handler, doc, path),
+            response=doc.response if doc.response is not None else {200: Any},
+            summary=doc.summary, description=doc.description, tags=list(doc.tags) or None,
+            openapi_extra=dict(doc.openapi_extra) or None, by_alias=True,
+            operation_id=f"{method.lower()}_{handler.__name__}",
+        )
+
+    def sse(self, path: str, handler: Handler, *, doc: RouteDoc | None = None) -> None:
+        doc = doc or RouteDoc()
+        extra = {"responses": {"200": {"description": "A stream of server-sent events (API.md § SSE).",
+                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+                 **doc.openapi_extra}
+        self.route("GET", path, handler, doc=RouteDoc(
+            body=doc.body, query=doc.query, response=doc.response, summary=doc.summary,
+            description=doc.description, tags=doc.tags, openapi_extra=extra))
+
+    async def start(self) -> None:
+        """Serve ``app`` under uvicorn on this loop; return once the socket listens."""
+        if self.app is None:
+            raise RuntimeError("DjangoHttpServer.start() needs an ASGI app")
+        config = uvicorn.Config(
+            self.app, host=self.host, port=self.requested_port, lifespan="on", log_config=None,
+            access_log=False, proxy_headers=False, timeout_graceful_shutdown=self.graceful_shutdown_s,
+        )
+        self._server = server = uvicorn.Server(config)
+        self._task = asyncio.create_task(server.serve())
+        while not server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError("uvicorn stopped during start-up")
+            await asyncio.sleep(0.005)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop accepting, let open requests finish (bounded), close the shared clients."""
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        await self._task
+        self._server = self._task = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"

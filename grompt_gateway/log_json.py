@@ -1,0 +1,88 @@
+"""JSON log lines on stdout, each bound to the request id, with a redaction filter as a second line
+of defence: nothing that looks like an API key or an Authorization value is ever written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any, Final
+
+import orjson
+
+from grompt_gateway.request_scope import REQUEST_ID
+
+_SECRET_PATTERNS: Final = re.compile(
+    r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"
+    r"|\b(sk-ant-|sk-proj-|sk-|AIza|xai-|gsk_)[A-Za-z0-9_-]{6,}"
+    r"|((?:api[_-]?key|authorization|x-api-key|x-goog-api-key|cookie|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"
+)
+_MAX_FIELD_CHARS: Final = 2_000
+_STANDARD_ATTRS: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a credential with a marker."""
+    if len(text) > _MAX_FIELD_CHARS:
+        text = text[:_MAX_FIELD_CHARS] + "…"
+    return _SECRET_PATTERNS.sub(lambda m: (m.group(1) or m.group(3) or "") + "[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Redact the message and every string field of a record before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = None
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and isinstance(value, str):
+                setattr(record, key, redact(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, req_id, message and the record's extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "req_id": getattr(record, "req_id", None) or REQUEST_ID.get(),
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and key != "req_id":
+                line[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception type only: tracebacks can quote prompt text or headers.
+            line["exc_type"] = record.exc_info[0].__name__
+        return orjson.dumps(line, default=str).decode()
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """Return the dictConfig for LOG_LEVEL: JSON on stdout for our loggers, Django's and uvicorn's."""
+    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+               "formatter": "json", "filters": ["redact"]}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": RedactingFilter}},
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"stdout": handler},
+        "root": {"handlers": ["stdout"], "level": level.upper()},
+        "loggers": {
+            "django": {"level": "WARNING"},
+            # uvicorn's own access line is replaced by ours (edge.py); its other lines become JSON too.
+            "uvicorn": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            "httpx": {"level": "WARNING"},
+            "httpx2": {"level": "WARNING"},
+        },
+    }

@@ -1,0 +1,57 @@
+"""Prometheus metrics of the gateway (API.md § Observability), on the default registry that
+django-prometheus exports at ``/metrics``. Label values are bounded: routes come from a fixed table,
+models not listed in the settings are recorded as ``other``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import Counter, Histogram
+
+# LLM calls take from tens of milliseconds (a cached or tiny answer) to minutes (long streams).
+LLM_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+HTTP_BUCKETS_S: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+REQUESTS = Counter(
+    "grompt_gateway_http_requests_total", "HTTP requests by route, method and status.",
+    ["route", "method", "status"],
+)
+REQUEST_LATENCY = Histogram(
+    "grompt_gateway_http_request_duration_seconds",
+    "Time from request to the end of the response (whole stream for SSE), by route.",
+    ["route"], buckets=HTTP_BUCKETS_S,
+)
+TOKENS = Counter(
+    "grompt_gateway_tokens", "Tokens used, by provider, model and type (prompt|completion).",
+    ["provider", "model", "type"],
+)
+JOB_LATENCY = Histogram(
+    "grompt_gateway_job_latency_seconds", "Duration of a model call (generate, or whole stream).",
+    ["provider", "model"], buckets=LLM_BUCKETS_S,
+)
+FIRST_CHUNK = Histogram(
+    "grompt_gateway_time_to_first_chunk_seconds", "Time from request to the first streamed chunk.",
+    ["provider", "model"], buckets=LLM_BUCKETS_S,
+)
+UPSTREAM_ERRORS = Counter(
+    "grompt_gateway_upstream_errors", "Failed upstream attempts, by provider and code.",
+    ["provider", "code"],
+)
+CANCELLED_STREAMS = Counter(
+    "grompt_gateway_cancelled_streams", "Streams whose client left before the end.", ["provider", "model"],
+)
+
+_ROUTES: Final = frozenset({
+    "/v1/generate/stream", "/v1/generate", "/v1/providers", "/v1/health", "/v1/docs", "/v1/openapi.json",
+    "/metrics", "/", "/playground",
+})
+
+
+def route_label(path: str) -> str:
+    """Map a request path to one of a fixed set of route labels."""
+    if path in _ROUTES:
+        return path
+    if path.startswith("/v1/proxy/"):
+        return "/v1/proxy/*"
+    return "/static/*" if path.startswith("/static/") else "other"

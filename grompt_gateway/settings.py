@@ -1,0 +1,70 @@
+"""Django settings, derived from the one typed GatewaySettings read at start-up (config.py).
+
+There is no database and there are no models: the gateway keeps state only in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from grompt_gateway.config import GatewaySettings, SettingsError
+from grompt_gateway.log_json import logging_config
+
+try:
+    GATEWAY = GatewaySettings.from_env(os.environ)
+except SettingsError as exc:
+    # One clear line and a non-zero exit, whichever entry point imported us (uvicorn, manage.py, pytest).
+    sys.stderr.write(f"grompt-gateway: bad setting: {exc}\n")
+    raise SystemExit(2) from None
+
+# The gateway has no sessions, no forms and no signed data; Django still insists on a key.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "grompt-gateway-has-no-signed-state"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "grompt_gateway.urls"
+ASGI_APPLICATION = "grompt_gateway.asgi.application"
+USE_TZ = True
+DATABASES: dict[str, Any] = {}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "grompt_gateway",  # first: its runserver (uvicorn, ASGI) wins over staticfiles' one
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "django_prometheus",
+    "ninja",
+]
+
+# Async-only middleware: every MiddlewareMixin hook would be a thread hop per request
+# (STACK-NOTES §4, §10). Request ids, access log, limits and error shapes live in the ASGI stack.
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "grompt_gateway.middleware.json_errors",
+]
+
+CORS_ALLOWED_ORIGINS = list(GATEWAY.cors_allowed_origins)
+CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
+                       "RateLimit-Reset", "Idempotent-Replayed"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "last-event-id",
+                      "x-org-id", "x-request-id"]
+CORS_PREFLIGHT_MAX_AGE = 600
+
+
+def _caches(cache_url: str | None) -> dict[str, Any]:
+    if cache_url and cache_url.startswith(("redis://", "rediss://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url,
+                            "KEY_PREFIX": "grompt"}}
+    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                        "LOCATION": "grompt-gateway", "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+
+
+CACHES = _caches(GATEWAY.cache_url)
+
+STATIC_URL = "/static/"
+# Only Ninja's /v1/docs page renders a template.
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+
+LOGGING = logging_config(GATEWAY.log_level)
+LOGGING_CONFIG = "logging.config.dictConfig"

@@ -1,0 +1,16 @@
+"""URL map: the Ninja /v1 API, Prometheus /metrics, and JSON for everything unknown."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from grompt_gateway.api import api
+from grompt_gateway.django_adapter import DjangoHttpServer
+from grompt_gateway.routes import register_routes
+
+register_routes(DjangoHttpServer(api=api))
+
+urlpatterns = [
+    path("v1/", api.urls),
+    path("", include("django_prometheus.urls")),
+]

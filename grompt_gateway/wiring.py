@@ -1,0 +1,94 @@
+"""Composition root: the only place objects are built from settings (cosmicpython's bootstrap).
+
+``Services`` holds what lives as long as the process: the provider registry and MultiAI wrapper
+(one SDK client per provider), the GoBE client, the guards' stores. The edge binds the running
+application's services to each request through ``CURRENT``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Final
+
+from grompt_gateway.config import GatewaySettings
+from grompt_gateway.metrics import UPSTREAM_ERRORS
+from llm.types import PROVIDER_IDS
+
+if TYPE_CHECKING:
+    from llm.multi import MultiAIWrapper
+
+log = logging.getLogger("grompt_gateway.wiring")
+
+
+class Services:
+    """Process-wide collaborators, built once from settings and closed at shutdown."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.configured_settings = settings
+        self.settings = settings
+        self.started = False
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._multi: MultiAIWrapper | None = None
+
+    async def start(self) -> None:
+        """Start what needs a running loop (demo upstream); idempotent."""
+        if self.started:
+            return
+        self.started = True
+        if self.settings.demo:
+            from grompt_gateway.demo import start_demo_upstream
+
+            self.settings, stop = start_demo_upstream(self.settings)
+            self._closers.append(stop)
+
+    @property
+    def multi(self) -> MultiAIWrapper:
+        if self._multi is None:
+            self._multi = build_multi(self.settings)
+            self._closers.insert(0, self._multi.aclose)
+        return self._multi
+
+    async def aclose(self) -> None:
+        """Close every shared client; safe to call twice."""
+        closers, self._closers = self._closers, []
+        for close in closers:
+            try:
+                await close()
+            except Exception as exc:
+                log.warning("close failed", exc_info=exc)
+        self._multi = None
+        self.started = False
+
+
+def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
+    from llm.multi import MultiAIWrapper
+    from llm.registry import ProviderConfig, ProviderRegistry
+
+    configs = {
+        pid: ProviderConfig(id=pid, api_key=settings.api_key(pid), base_url=settings.base_url(pid),
+                            models=settings.models(pid))
+        for pid in PROVIDER_IDS
+    }
+    return MultiAIWrapper(
+        registry=ProviderRegistry(configs),
+        models={pid: settings.models(pid) for pid in PROVIDER_IDS},
+        default_provider=settings.default_provider,
+        default_model=settings.default_model,
+        request_timeout_ms=settings.request_timeout_ms,
+        stream_timeout_ms=settings.stream_timeout_ms,
+        on_upstream_error=_count_upstream_error,
+    )
+
+
+def _count_upstream_error(provider: str, code: str) -> None:
+    UPSTREAM_ERRORS.labels(provider, code).inc()
+
+
+CURRENT: Final[ContextVar[Services]] = ContextVar("grompt_services")
+
+
+def current_services() -> Services:
+    """Return the services of the application serving this request."""
+    return CURRENT.get()
