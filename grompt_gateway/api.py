@@ -30,7 +30,7 @@ def validation_message(exc: ValidationError) -> str:
     if not exc.errors:
         return "invalid request"
     first = exc.errors[0]
-    location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("payload", "q"))
+    location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "payload", "q"))
     return f"{location}: {first.get('msg', 'invalid')}" if location else str(first.get("msg", "invalid"))
 
 

@@ -19,9 +19,6 @@ from ninja import Body, NinjaAPI, Query, Schema
 from grompt_gateway.asgi_types import ASGIApp
 from grompt_gateway.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
 
-SSE_HEADERS: dict[str, str] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouteDoc:
     """Optional schemas and text for validation and the OpenAPI description of one operation."""
@@ -113,8 +110,8 @@ class DjangoHttpServer:
     def sse(self, path: str, handler: Handler, *, doc: RouteDoc | None = None) -> None:
         doc = doc or RouteDoc()
         extra = {"responses": {"200": {"description": "A stream of server-sent events (API.md § SSE).",
-                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
-                 **doc.openapi_extra}
+                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
+        extra.update(doc.openapi_extra)
         self.route("GET", path, handler, doc=RouteDoc(
             body=doc.body, query=doc.query, response=doc.response, summary=doc.summary,
             description=doc.description, tags=doc.tags, openapi_extra=extra))

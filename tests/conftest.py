@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mockllm import MockLLMServer, start_mock
 from tests.support.gateway import GatewayThread, settings
 
 
@@ -28,3 +29,26 @@ def start_gateway() -> Iterator[Callable[..., GatewayThread]]:
     yield start
     for gateway in running:
         gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_llm_server() -> Iterator[MockLLMServer]:
+    """One mock LLM upstream (OpenAI, Anthropic and Gemini wire protocols) for the whole session."""
+    with start_mock() as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock_llm(mock_llm_server: MockLLMServer) -> MockLLMServer:
+    """The session's mock LLM, with its recordings and scripted scenarios cleared."""
+    mock_llm_server.reset()
+    return mock_llm_server
+
+
+def providers_on(mock: MockLLMServer) -> dict[str, Any]:
+    """Settings overrides pointing all three providers at ``mock``."""
+    return {
+        "openai_api_key": "test-openai-key", "openai_base_url": mock.openai_base_url,
+        "anthropic_api_key": "test-anthropic-key", "anthropic_base_url": mock.anthropic_base_url,
+        "gemini_api_key": "test-gemini-key", "gemini_base_url": mock.gemini_base_url,
+    }

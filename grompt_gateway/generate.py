@@ -1,0 +1,126 @@
+"""The /v1 model endpoints (thin): parse, call MultiAI through the ports, render.
+
+``POST /v1/generate`` (JSON, or SSE with ``stream: true`` / ``Accept: text/event-stream``),
+``GET /v1/generate/stream`` (SSE for ``EventSource``), ``GET /v1/providers``, ``GET /v1/health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from grompt_gateway.config import GatewaySettings
+from grompt_gateway.http_port import RequestContext, ResponsePayload
+from grompt_gateway.llm_metrics import record_cancelled, record_result, record_stream
+from grompt_gateway.request_scope import REQUEST_ID, annotate
+from grompt_gateway.schemas import GenerateIn, OptionsIn, StreamQuery
+from grompt_gateway.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
+from grompt_gateway.wiring import Services, current_services
+from llm.errors import InvalidRequest
+from llm.types import GenInput, GenOptions, ProviderId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenCall:
+    """One resolved generation: who answers, and what they are asked."""
+
+    provider: ProviderId
+    model: str
+    input: GenInput
+    options: GenOptions
+
+
+def _resolve(services: Services, *, provider: ProviderId | None, model: str | None, system: str | None,
+             user: str, options: OptionsIn | None) -> GenCall:
+    settings = services.settings
+    _check_sizes(settings, system=system, user=user, options=options)
+    pid, model_name = services.multi.resolve(provider=provider, model=model)
+    annotate(provider=pid, model=model_name)
+    gen_options = GenOptions(
+        temperature=options.temperature, top_p=options.top_p, max_tokens=options.max_tokens,
+        stop_sequences=tuple(options.stop_sequences) if options.stop_sequences else None,
+    ) if options else GenOptions()
+    return GenCall(provider=pid, model=model_name, input=GenInput(user=user, system=system or None),
+                   options=gen_options)
+
+
+def _check_sizes(settings: GatewaySettings, *, system: str | None, user: str, options: OptionsIn | None) -> None:
+    if len(user) + len(system or "") > settings.max_prompt_chars:
+        raise InvalidRequest(f"prompt longer than {settings.max_prompt_chars} characters")
+    if not user.strip():
+        raise InvalidRequest("user: must not be blank")
+    if options and options.max_tokens and options.max_tokens > settings.max_output_tokens:
+        raise InvalidRequest(f"options.maxTokens: at most {settings.max_output_tokens}")
+
+
+async def generate(ctx: RequestContext) -> ResponsePayload:
+    body: GenerateIn = ctx.body
+    services = current_services()
+    call = _resolve(services, provider=body.provider, model=body.model, system=body.system, user=body.user,
+                    options=body.options)
+    if body.stream or "text/event-stream" in ctx.headers.get("accept", ""):
+        return await _stream(services, call, ctx)
+    return await _generate_json(services, call)
+
+
+async def _generate_json(services: Services, call: GenCall) -> ResponsePayload:
+    started = time.perf_counter()
+    try:
+        result = await services.multi.generate(call.input, call.options, provider=call.provider, model=call.model)
+    except asyncio.CancelledError:
+        # The client left: Django cancelled us, which aborted the provider call.
+        record_cancelled(services, provider=call.provider, model=call.model)
+        raise
+    record_result(services, result=result, elapsed_s=time.perf_counter() - started)
+    return ResponsePayload(body=result.to_json())
+
+
+async def generate_stream(ctx: RequestContext) -> ResponsePayload:
+    q: StreamQuery = ctx.body
+    services = current_services()
+    options = OptionsIn(temperature=q.temperature, top_p=q.topP, max_tokens=q.maxTokens,
+                        stop_sequences=q.stop or None)
+    call = _resolve(services, provider=q.provider, model=q.model, system=q.system, user=q.user, options=options)
+    return await _stream(services, call, ctx)
+
+
+async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> ResponsePayload:
+    if "last-event-id" in ctx.headers:
+        # A browser's automatic reconnect: never pay for the same generation twice (API.md § SSE).
+        annotate(reconnect_refused=True)
+        return ResponsePayload(status=204, body=None)
+    started = time.perf_counter()
+    request_id = REQUEST_ID.get()
+    stream = services.multi.stream(call.input, call.options, provider=call.provider, model=call.model)
+    relay = Relay(stream, heartbeat_s=services.settings.sse_heartbeat_s, started=started)
+    try:
+        first = await relay.first(commit_window_s=services.settings.sse_heartbeat_s or 15.0)
+    except BaseException:
+        await relay.aclose()
+        raise
+
+    def on_end(report: StreamReport) -> None:
+        record_stream(services, call_provider=call.provider, call_model=call.model, stream=stream,
+                      report=report, elapsed_s=time.perf_counter() - started)
+
+    start_event = {"type": "start", "provider": call.provider, "model": call.model, "requestId": request_id}
+    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event,
+                    request_id=request_id, on_end=on_end)
+    return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)
+
+
+async def providers(ctx: RequestContext) -> ResponsePayload:
+    services = current_services()
+    multi = services.multi
+    default_provider, default_model = multi.default
+    return ResponsePayload(body={
+        "default": {"provider": default_provider, "model": default_model},
+        "providers": [{"id": p.id, "configured": p.configured, "models": list(p.models)}
+                      for p in multi.providers()],
+        "demo": services.settings.demo,
+    })
+
+
+async def health(ctx: RequestContext) -> ResponsePayload:
+    return ResponsePayload(body={"status": "ok", "demo": current_services().settings.demo})

@@ -1,0 +1,54 @@
+"""Record a model call in Prometheus and on the request's access line: tokens, latency, time to
+first chunk, cancellations. Model labels are bounded: unlisted models count as ``other``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grompt_gateway.metrics import CANCELLED_STREAMS, FIRST_CHUNK, JOB_LATENCY, TOKENS
+from grompt_gateway.request_scope import annotate
+from llm.ports import GenStream
+from llm.types import GenResult, GenUsage, ProviderId
+
+if TYPE_CHECKING:
+    from grompt_gateway.sse import StreamReport
+    from grompt_gateway.wiring import Services
+
+
+def model_label(services: Services, *, provider: ProviderId, model: str) -> str:
+    return model if services.multi.is_listed(provider, model) else "other"
+
+
+def _count_usage(*, provider: str, model: str, usage: GenUsage | None) -> None:
+    if usage is None:
+        return
+    TOKENS.labels(provider, model, "prompt").inc(usage.prompt)
+    TOKENS.labels(provider, model, "completion").inc(usage.completion)
+    annotate(prompt_tokens=usage.prompt, completion_tokens=usage.completion, total_tokens=usage.total)
+
+
+def record_result(services: Services, *, result: GenResult, elapsed_s: float) -> None:
+    label = model_label(services, provider=result.provider, model=result.model)
+    JOB_LATENCY.labels(result.provider, label).observe(elapsed_s)
+    _count_usage(provider=result.provider, model=label, usage=result.usage)
+    annotate(finish_reason=result.finish_reason)
+
+
+def record_cancelled(services: Services, *, provider: ProviderId, model: str) -> None:
+    annotate(cancelled=True)
+
+
+def record_stream(services: Services, *, call_provider: ProviderId, call_model: str, stream: GenStream,
+                  report: StreamReport, elapsed_s: float) -> None:
+    label = model_label(services, provider=call_provider, model=call_model)
+    JOB_LATENCY.labels(call_provider, label).observe(elapsed_s)
+    if report.first_chunk_s is not None:
+        FIRST_CHUNK.labels(call_provider, label).observe(report.first_chunk_s)
+        annotate(ttfc_ms=round(report.first_chunk_s * 1000, 2))
+    _count_usage(provider=call_provider, model=label, usage=stream.usage)
+    annotate(finish_reason=stream.finish_reason, stream=True)
+    if report.cancelled:
+        CANCELLED_STREAMS.labels(call_provider, label).inc()
+        annotate(cancelled=True)
+    if report.error is not None:
+        annotate(stream_error=report.error.code)

@@ -1,0 +1,176 @@
+"""SSE framing and the relay from a provider stream to the socket (API.md § The SSE stream).
+
+One producer task reads the provider stream into a small queue; the response body reads the queue.
+That gives, without a task or timer per chunk: chunks written the moment they arrive, ``: ping``
+after ``SSE_HEARTBEAT_S`` of silence, errors before the first byte as real HTTP statuses, and, when
+the client leaves, the producer (and with it the provider's HTTP request) cancelled at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from grompt_gateway.http_errors import error_body, status_for
+from llm.errors import GatewayError
+from llm.ports import GenStream
+
+log = logging.getLogger("grompt_gateway.sse")
+
+PING: Final = b": ping\n\n"
+SSE_HEADERS: Final = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+_QUEUE_SIZE: Final = 64
+
+
+class _End:
+    """Queue marker: the provider stream is exhausted."""
+
+
+_END: Final = _End()
+_TICK: Final = object()
+
+
+class EventWriter:
+    """Frame events as ``id: <requestId>:<n>`` + one ``data:`` JSON line (no ``event:`` field)."""
+
+    __slots__ = ("_prefix", "_n")
+
+    def __init__(self, request_id: str) -> None:
+        self._prefix = f"id: {request_id}:".encode()
+        self._n = 0
+
+    def event(self, data: dict[str, Any]) -> bytes:
+        self._n += 1
+        return b"%s%d\ndata: %s\n\n" % (self._prefix, self._n, orjson.dumps(data))
+
+    def error(self, exc: GatewayError, *, request_id: str) -> bytes:
+        body = error_body(exc, request_id=request_id)
+        return self.event({"type": "error", "status": status_for(exc), "error": body["error"]})
+
+
+@dataclass(slots=True)
+class StreamReport:
+    """What the relay observed, for metrics and the access line."""
+
+    first_chunk_s: float | None = None
+    cancelled: bool = False
+    error: GatewayError | None = None
+
+
+class Relay:
+    """Pump ``stream`` into a queue from its own task; iterate ``events()`` to relay it."""
+
+    def __init__(self, stream: GenStream, *, heartbeat_s: float, started: float) -> None:
+        self.stream = stream
+        self.heartbeat_s = heartbeat_s
+        self.started = started
+        self.report = StreamReport()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(_QUEUE_SIZE)
+        self._producer = asyncio.create_task(self._pump())
+        self._last_activity = time.monotonic()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def _pump(self) -> None:
+        try:
+            async for chunk in self.stream:
+                await self._queue.put(chunk)
+            await self._queue.put(_END)
+        except GatewayError as exc:
+            await self._queue.put(exc)
+        except Exception as exc:
+            log.error("stream failed", exc_info=exc)
+            await self._queue.put(GatewayError("stream failed"))
+        finally:
+            await self.stream.aclose()
+
+    async def first(self, *, commit_window_s: float) -> Any:
+        """Wait up to ``commit_window_s`` for the first item; raise its error so it becomes a real
+        HTTP status. Return the item, or ``None`` when the window passed (commit the 200 anyway)."""
+        try:
+            item = await asyncio.wait_for(self._queue.get(), commit_window_s)
+        except TimeoutError:
+            return None
+        if isinstance(item, GatewayError):
+            raise item
+        return item
+
+    async def items(self, first: Any) -> AsyncIterator[Any]:
+        """Yield chunks (``str``), ``_TICK`` for heartbeats, then ``_END`` or a ``GatewayError``."""
+        if first is not None:
+            yield first
+            if first is _END:
+                return
+        if self.heartbeat_s > 0:
+            self._arm_heartbeat()
+        try:
+            while True:
+                item = await self._queue.get()
+                self._last_activity = time.monotonic()
+                yield item
+                if item is _END or isinstance(item, GatewayError):
+                    return
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def _arm_heartbeat(self) -> None:
+        due = self._last_activity + self.heartbeat_s
+        self._timer = asyncio.get_running_loop().call_at(
+            asyncio.get_running_loop().time() + max(0.0, due - time.monotonic()), self._beat)
+
+    def _beat(self) -> None:
+        if time.monotonic() - self._last_activity >= self.heartbeat_s * 0.99 and not self._queue.full():
+            self._queue.put_nowait(_TICK)
+        self._arm_heartbeat()
+
+    async def aclose(self) -> None:
+        """Stop the provider call now (client gone, or relay finished)."""
+        if not self._producer.done():
+            self._producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._producer
+
+
+async def sse_body(
+    relay: Relay,
+    *,
+    first: Any,
+    writer: EventWriter,
+    start_event: dict[str, Any],
+    request_id: str,
+    on_end: Callable[[StreamReport], None],
+) -> AsyncIterator[bytes]:
+    """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle."""
+    yield writer.event(start_event)
+    try:
+        async for item in relay.items(first):
+            if isinstance(item, str):
+                if relay.report.first_chunk_s is None:
+                    relay.report.first_chunk_s = time.perf_counter() - relay.started
+                yield writer.event({"type": "chunk", "text": item})
+            elif item is _TICK:
+                yield PING
+            elif item is _END:
+                usage = relay.stream.usage
+                yield writer.event({"type": "done", "finishReason": relay.stream.finish_reason,
+                                    "usage": usage.to_json() if usage else None})
+            else:
+                relay.report.error = item
+                yield writer.error(item, request_id=request_id)
+    except asyncio.CancelledError:
+        relay.report.cancelled = True
+        raise
+    finally:
+        await relay.aclose()
+        on_end(relay.report)
