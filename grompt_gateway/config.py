@@ -19,9 +19,9 @@ from llm.types import PROVIDER_IDS, ProviderId
 T = TypeVar("T")
 
 DEFAULT_MODELS: Final[Mapping[ProviderId, tuple[str, ...]]] = {
-    "openai": ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"),
-    "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5"),
-    "gemini": ("gemini-2.5-flash", "gemini-2.5-pro"),
+    "openai": ("gpt-5.4-mini", "gpt-5.5", "gpt-4.1-mini"),
+    "anthropic": ("claude-sonnet-4-6", "claude-opus-4-8", "claude-haiku-4-5"),
+    "gemini": ("gemini-2.5-flash", "gemini-3.5-flash", "gemini-2.5-pro"),
 }
 
 
