@@ -11,7 +11,10 @@ from grompt_gateway.config import GatewaySettings
 from grompt_gateway.django_handler import GatewayASGIHandler
 from grompt_gateway.edge import Edge
 from grompt_gateway.lifespan import Lifespan
+from grompt_gateway.request_scope import annotate
+from grompt_gateway.static_files import StaticFiles
 from grompt_gateway.wiring import CURRENT, Services
+from proxy.routes import ProxyRoute
 
 
 class GatewayApplication:
@@ -35,4 +38,7 @@ class GatewayApplication:
 
 def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
     """The guards and routes in front of Django, outermost first."""
-    return django
+    app: ASGIApp = StaticFiles(django, playground_enabled=services.configured_settings.playground_enabled)
+    app = ProxyRoute(app, gobe=lambda: services.gobe, allow=services.configured_settings.gobe_proxy_allow,
+                     max_body_bytes=services.configured_settings.proxy_max_body_bytes, annotate=annotate)
+    return app

@@ -10,7 +10,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grompt_gateway.settings")
 django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
-
 from django.urls import get_resolver  # noqa: E402
 
 from grompt_gateway.application import GatewayApplication  # noqa: E402

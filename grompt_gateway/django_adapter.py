@@ -19,6 +19,7 @@ from ninja import Body, NinjaAPI, Query, Schema
 from grompt_gateway.asgi_types import ASGIApp
 from grompt_gateway.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouteDoc:
     """Optional schemas and text for validation and the OpenAPI description of one operation."""
@@ -75,9 +76,9 @@ def _ninja_view(handler: Handler, doc: RouteDoc, path: str) -> Any:
     parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     parameters += [inspect.Parameter(name, kind, annotation=str) for name in path_params]
     if doc.body is not None:
-        parameters.append(inspect.Parameter("payload", kind, annotation=Body[doc.body]))  # type: ignore[misc]
+        parameters.append(inspect.Parameter("payload", kind, annotation=Body[doc.body]))  # type: ignore[misc,name-defined]
     if doc.query is not None:
-        parameters.append(inspect.Parameter("q", kind, annotation=Query[doc.query]))  # type: ignore[misc]
+        parameters.append(inspect.Parameter("q", kind, annotation=Query[doc.query]))  # type: ignore[misc,name-defined]
     view.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     view.__name__ = handler.__name__
     return view
@@ -87,7 +88,7 @@ class DjangoHttpServer:
     """The default ``HTTP_ADAPTER``."""
 
     def __init__(self, *, api: NinjaAPI, app: ASGIApp | None = None, host: str = "127.0.0.1",
-                 port: int = 0, graceful_shutdown_s: float = 2.0) -> None:
+                 port: int = 0, graceful_shutdown_s: int = 2) -> None:
         self.api = api
         self.app = app
         self.host = host

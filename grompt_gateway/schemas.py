@@ -63,8 +63,8 @@ class StreamQuery(Schema):
     system: str | None = None
     user: str = Field(min_length=1)
     temperature: float | None = Field(None, ge=0, le=2)
-    topP: float | None = Field(None, ge=0, le=1)  # noqa: N815 - query names are the contract's
-    maxTokens: int | None = Field(None, ge=1)  # noqa: N815
+    topP: float | None = Field(None, ge=0, le=1)
+    maxTokens: int | None = Field(None, ge=1)
     stop: list[StopSequence] = Field(default_factory=list, max_length=4)
 
 

@@ -44,7 +44,7 @@ _TICK: Final = object()
 class EventWriter:
     """Frame events as ``id: <requestId>:<n>`` + one ``data:`` JSON line (no ``event:`` field)."""
 
-    __slots__ = ("_prefix", "_n")
+    __slots__ = ("_n", "_prefix")
 
     def __init__(self, request_id: str) -> None:
         self._prefix = f"id: {request_id}:".encode()

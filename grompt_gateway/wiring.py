@@ -18,6 +18,7 @@ from llm.types import PROVIDER_IDS
 
 if TYPE_CHECKING:
     from llm.multi import MultiAIWrapper
+    from proxy import GoBEClient
 
 log = logging.getLogger("grompt_gateway.wiring")
 
@@ -31,6 +32,7 @@ class Services:
         self.started = False
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._multi: MultiAIWrapper | None = None
+        self._gobe: GoBEClient | None = None
 
     async def start(self) -> None:
         """Start what needs a running loop (demo upstream); idempotent."""
@@ -50,6 +52,14 @@ class Services:
             self._closers.insert(0, self._multi.aclose)
         return self._multi
 
+    @property
+    def gobe(self) -> GoBEClient | None:
+        """The GoBE pass-through client (one pool per process); ``None`` while GOBE_BASE_URL is unset."""
+        if self._gobe is None and self.settings.gobe_base_url is not None:
+            self._gobe = build_gobe(self.settings)
+            self._closers.insert(0, self._gobe.aclose)
+        return self._gobe
+
     async def aclose(self) -> None:
         """Close every shared client; safe to call twice."""
         closers, self._closers = self._closers, []
@@ -59,6 +69,7 @@ class Services:
             except Exception as exc:
                 log.warning("close failed", exc_info=exc)
         self._multi = None
+        self._gobe = None
         self.started = False
 
 
@@ -79,6 +90,19 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
         request_timeout_ms=settings.request_timeout_ms,
         stream_timeout_ms=settings.stream_timeout_ms,
         on_upstream_error=_count_upstream_error,
+    )
+
+
+def build_gobe(settings: GatewaySettings) -> GoBEClient:
+    from proxy import GoBEClient
+
+    assert settings.gobe_base_url is not None
+    return GoBEClient(
+        base_url=settings.gobe_base_url,
+        connect_timeout_s=settings.proxy_connect_timeout_ms / 1000,
+        read_timeout_s=settings.proxy_read_timeout_ms / 1000,
+        forward_cookies=settings.proxy_forward_cookies,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 

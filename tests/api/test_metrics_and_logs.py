@@ -7,7 +7,6 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable
 
 import httpx
 import pytest

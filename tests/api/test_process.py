@@ -57,7 +57,7 @@ def test_manage_py_runserver_serves_the_asgi_app_with_autoreload() -> None:
     ("REQUEST_TIMEOUT_MS", "-5", "REQUEST_TIMEOUT_MS has value -5."),
 ])
 def test_a_bad_setting_stops_start_up_with_one_clear_line(name: str, value: str, expected: str) -> None:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", "import grompt_gateway.asgi"], cwd=ROOT, env=clean_env({name: value}),
         capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode != 0

@@ -3,6 +3,7 @@ sides of the first byte, reconnects, and cancellation of the upstream when the c
 
 from __future__ import annotations
 
+import itertools
 import socket
 import time
 from collections.abc import Callable
@@ -81,7 +82,7 @@ def test_chunks_arrive_as_the_provider_yields_them(gateway: GatewayThread, provi
     assert len(chunks) == 6
     # The first chunk is in the browser ~1.25 s before the provider has produced the last one.
     assert chunks[-1] - chunks[0] > 1.0
-    gaps = [b - a for a, b in zip(chunks, chunks[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(chunks)]
     assert min(gaps) > 0.15
 
 

@@ -18,7 +18,7 @@ class GatewayThread:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.app = GatewayApplication(settings)
-        self.server = DjangoHttpServer(api=api, app=self.app, graceful_shutdown_s=1.0)
+        self.server = DjangoHttpServer(api=api, app=self.app, graceful_shutdown_s=1)
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

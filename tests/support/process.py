@@ -29,7 +29,7 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def start_process(args: Sequence[str], *, env: Mapping[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    return subprocess.Popen(
         [sys.executable, *args], cwd=ROOT, env=clean_env(env), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
@@ -39,7 +39,8 @@ def wait_healthy(url: str, process: subprocess.Popen[str], *, timeout_s: float =
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gateway exited with {process.returncode}: {process.stderr.read() if process.stderr else ''}")
+            errors = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"gateway exited with {process.returncode}: {errors}")
         try:
             if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
                 return

@@ -1,0 +1,1 @@
+"""``manage.py`` commands: ``runserver`` (uvicorn, ASGI) and ``mockllm`` (the mock LLM upstream)."""

@@ -24,7 +24,7 @@ BASE_DIR = Path(__file__).resolve().parents[3]
 
 class Command(BaseCommand):
     help = "Serve the gateway (ASGI, uvicorn) with autoreload; --demo backs all providers with the mock LLM."
-    requires_system_checks: list[str] = []
+    requires_system_checks = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", help="[host:]port, default HOST:PORT from the settings")
