@@ -1,0 +1,55 @@
+"""GatewaySettings: typed, read once from the environment over an optional .env file."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from grompt_gateway.config import GatewaySettings, SettingsError, read_env_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    example = read_env_file(str(ROOT / ".env.example"))
+    names = {f.name.upper() for f in dataclasses.fields(GatewaySettings)} - {"DEMO"} | {"GROMPT_DEMO"}
+    assert set(example) == names
+    assert GatewaySettings.from_env(example, env_file=None) == GatewaySettings()
+
+
+def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text('# comment\nRATE_LIMIT_RPS=5\nexport GOBE_PROXY_ALLOW="files, billing/x"\nPORT=4000\n')
+    settings = GatewaySettings.from_env({"PORT": "5000"}, env_file=str(env_file))
+    assert settings.rate_limit_rps == 5.0
+    assert settings.gobe_proxy_allow == ("files", "billing/x")
+    assert settings.port == 5000
+
+
+def test_missing_env_file_is_fine() -> None:
+    assert GatewaySettings.from_env({}, env_file="/nonexistent/.env") == GatewaySettings()
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"RATE_LIMIT_RPS": "abc"}, "RATE_LIMIT_RPS has value 'abc'. Not a valid float."),
+    ({"PORT": "http"}, "PORT has value 'http'. Not a valid int."),
+    ({"GROMPT_DEMO": "maybe"}, "DEMO has value 'maybe'. Not a valid bool."),
+    ({"DEFAULT_PROVIDER": "mistral"}, "DEFAULT_PROVIDER has value 'mistral'. Must be one of openai, anthropic, gemini."),
+    ({"HTTP_ADAPTER": "fastify"}, "HTTP_ADAPTER has value 'fastify'. Must be one of django."),
+    ({"OPENAI_BASE_URL": "ftp://x"}, "OPENAI_BASE_URL has value 'ftp://x'."),
+    ({"CACHE_URL": "memcached://x"}, "CACHE_URL has value 'memcached://x'."),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL has value 'LOUD'."),
+    ({"MAX_BODY_BYTES": "0"}, "MAX_BODY_BYTES has value 0. Must be positive."),
+    ({"CORS_ALLOWED_ORIGINS": "https://a.example/"}, "CORS_ALLOWED_ORIGINS has value 'https://a.example/'."),
+])
+def test_a_bad_value_names_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        GatewaySettings.from_env(env, env_file=None)
+    assert message in str(caught.value)
+
+
+def test_keys_never_appear_in_repr() -> None:
+    settings = GatewaySettings(openai_api_key="sk-secret-123", gemini_api_key="AIza-secret")
+    assert "secret" not in repr(settings)
