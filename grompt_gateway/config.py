@@ -97,8 +97,8 @@ class GatewaySettings:
         merged = {**read_env_file(env_file), **(os.environ if env is None else env)}
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            name = f.name.upper()
-            raw = merged.get(name if f.name != "demo" else "GROMPT_DEMO")
+            name = env_name(f.name)
+            raw = merged.get(name)
             if raw is None or (raw.strip() == "" and f.type != "str"):
                 continue
             values[f.name] = _parse(name, raw.strip(), str(f.type))
@@ -108,6 +108,11 @@ class GatewaySettings:
             raise
         except (TypeError, ValueError) as exc:  # pragma: no cover - every field has a parser
             raise SettingsError(str(exc)) from exc
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable of a field: its name in capitals (``demo`` is ``GROMPT_DEMO``)."""
+    return "GROMPT_DEMO" if field_name == "demo" else field_name.upper()
 
 
 def read_env_file(path: str | None) -> dict[str, str]:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from grompt_gateway.config import GatewaySettings, SettingsError, read_env_file
+from grompt_gateway.config import GatewaySettings, SettingsError, env_name, read_env_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_example_lists_every_setting_with_its_default() -> None:
     example = read_env_file(str(ROOT / ".env.example"))
-    names = {f.name.upper() for f in dataclasses.fields(GatewaySettings)} - {"DEMO"} | {"GROMPT_DEMO"}
+    names = {env_name(f.name) for f in dataclasses.fields(GatewaySettings)}
     assert set(example) == names
     assert GatewaySettings.from_env(example, env_file=None) == GatewaySettings()
 
@@ -35,7 +35,7 @@ def test_missing_env_file_is_fine() -> None:
 @pytest.mark.parametrize(("env", "message"), [
     ({"RATE_LIMIT_RPS": "abc"}, "RATE_LIMIT_RPS has value 'abc'. Not a valid float."),
     ({"PORT": "http"}, "PORT has value 'http'. Not a valid int."),
-    ({"GROMPT_DEMO": "maybe"}, "DEMO has value 'maybe'. Not a valid bool."),
+    ({"GROMPT_DEMO": "maybe"}, "GROMPT_DEMO has value 'maybe'. Not a valid bool."),
     ({"DEFAULT_PROVIDER": "mistral"}, "DEFAULT_PROVIDER has value 'mistral'. Must be one of openai, anthropic, gemini."),
     ({"HTTP_ADAPTER": "fastify"}, "HTTP_ADAPTER has value 'fastify'. Must be one of django."),
     ({"OPENAI_BASE_URL": "ftp://x"}, "OPENAI_BASE_URL has value 'ftp://x'."),
