@@ -6,6 +6,8 @@ process; ``asgi.py`` builds the production one from the environment.
 
 from __future__ import annotations
 
+from typing import Final
+
 from grompt_gateway.asgi_types import ASGIApp, Receive, Scope, Send
 from grompt_gateway.config import GatewaySettings
 from grompt_gateway.django_handler import GatewayASGIHandler
@@ -14,7 +16,12 @@ from grompt_gateway.lifespan import Lifespan
 from grompt_gateway.request_scope import annotate
 from grompt_gateway.static_files import StaticFiles
 from grompt_gateway.wiring import CURRENT, Services
+from guards import BodyLimit, Deadline, RateLimit
+from proxy.routes import PREFIX as PROXY_PREFIX
 from proxy.routes import ProxyRoute
+
+# The paid routes: model calls and the GoBE pass-through (API.md § Endpoints); never health, metrics, docs.
+RATE_LIMITED_PREFIXES: Final = ("/v1/generate", PROXY_PREFIX)
 
 
 class GatewayApplication:
@@ -41,4 +48,10 @@ def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
     app: ASGIApp = StaticFiles(django, playground_enabled=services.configured_settings.playground_enabled)
     app = ProxyRoute(app, gobe=lambda: services.gobe, allow=services.configured_settings.gobe_proxy_allow,
                      max_body_bytes=services.configured_settings.proxy_max_body_bytes, annotate=annotate)
+    # Guards (guards/README.md): rate limit → body limit → deadline, all outside the proxy route.
+    settings = services.configured_settings
+    app = Deadline(app, timeout_ms=settings.request_timeout_ms)
+    app = BodyLimit(app, max_body_bytes=settings.max_body_bytes, exempt=(PROXY_PREFIX,))
+    app = RateLimit(app, limiter=services.rate_limiter, client_keys=services.client_keys,
+                    prefixes=RATE_LIMITED_PREFIXES)
     return app

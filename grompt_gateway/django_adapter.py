@@ -5,6 +5,7 @@ an ephemeral port, reported by ``port``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -129,8 +130,11 @@ class DjangoHttpServer:
         self._task = asyncio.create_task(server.serve())
         while not server.started:
             if self._task.done():
-                self._task.result()
-                raise RuntimeError("uvicorn stopped during start-up")
+                # uvicorn exits the process (SystemExit) when it cannot bind: report it as an error instead.
+                with contextlib.suppress(BaseException):
+                    self._task.result()
+                self._server = self._task = None
+                raise RuntimeError(f"uvicorn could not start on {self.host}:{self.requested_port}")
             await asyncio.sleep(0.005)
         self.port = server.servers[0].sockets[0].getsockname()[1]
 
@@ -141,6 +145,11 @@ class DjangoHttpServer:
         self._server.should_exit = True
         await self._task
         self._server = self._task = None
+
+    async def wait_closed(self) -> None:
+        """Return once the server has stopped (``stop()``, or uvicorn's own SIGINT/SIGTERM handling)."""
+        if self._task is not None:
+            await self._task
 
     @property
     def url(self) -> str:

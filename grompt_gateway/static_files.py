@@ -1,15 +1,17 @@
 """The playground page (``/``, ``/playground``) and Django's static files (``/static/``, e.g. the
 Swagger UI of ``/v1/docs``), answered by a small async ASGI layer in front of Django.
 
-whitenoise builds the file index once, at start-up, from Django's staticfiles finders and the
-playground folder, and decides every header (content type, ETag, Last-Modified, 304, Range, HEAD);
-this layer only moves the bytes, reading files off the event loop. whitenoise's own middleware is
-not used: it is a sync ``MiddlewareMixin``, a thread hop on every API request (STACK-NOTES §4, §10).
+The URL → file map is built once, at start-up, from Django's staticfiles finders and the playground
+folder, so no request path can reach any other file. whitenoise decides every header (content type,
+ETag, Last-Modified, 304, Range, HEAD); this layer moves the bytes, with all file work off the event
+loop. whitenoise's own middleware is not used: it is a sync ``MiddlewareMixin``, a thread hop on
+every API request (STACK-NOTES §4, §10).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,15 +34,20 @@ _PAGE_POLICY: Final = ("default-src 'none'; script-src 'self'; style-src 'self';
 
 
 class StaticFiles:
-    """Serve indexed files by exact path; hand everything else to ``app``. Unknown ``/static/`` paths
-    are 404 JSON: the index is a dict of the files found at start-up, so no path can escape it."""
+    """Serve the mapped files by exact path; hand every other path to ``app``. An unknown
+    ``/static/`` path, or the page while the playground is switched off, is a 404 JSON error."""
 
-    def __init__(self, app: ASGIApp, *, playground_enabled: bool) -> None:
+    def __init__(self, app: ASGIApp, *, playground_enabled: bool, playground_dir: Path = PLAYGROUND_DIR) -> None:
         self.app = app
         self.playground_enabled = playground_enabled
         self.static_prefix = "/" + settings.STATIC_URL.strip("/") + "/"
         self.page_url = f"{self.static_prefix}playground/index.html"
-        self.files: dict[str, Any] = _index(static_prefix=self.static_prefix, playground=playground_enabled)
+        self.paths = _find_files(static_prefix=self.static_prefix,
+                                 playground_dir=playground_dir if playground_enabled else None)
+        self._whitenoise = WhiteNoise(None, max_age=0, allow_all_origins=False, add_headers_function=_add_headers)
+        # url -> ((mtime_ns, size), whitenoise StaticFile): headers are rebuilt when a file changes on disk,
+        # so editing the page while the server runs never serves a stale Content-Length or ETag.
+        self._responders: dict[str, tuple[tuple[int, int], Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -51,24 +58,43 @@ class StaticFiles:
             if not self.playground_enabled:
                 raise NotFound("the playground is switched off (PLAYGROUND_ENABLED=false)")
             path = self.page_url
-        static_file = self.files.get(path)
-        if static_file is None:
+        if path not in self.paths:
             raise NotFound("no such file")
-        await _serve(static_file, method=scope["method"], request_headers=_environ(scope), send=send)
+        if scope["method"] not in ("GET", "HEAD"):
+            raise MethodNotAllowed("method not allowed", headers={"Allow": "GET, HEAD"})
+        response = await asyncio.to_thread(self._respond, path, scope["method"], _environ(scope))
+        if response is None:
+            raise NotFound("no such file")
+        await _send_response(response, send=send)
+
+    def _respond(self, url: str, method: str, request_headers: dict[str, str]) -> Any:
+        """Stat, (re)build the responder if the file changed, and open it: runs in a worker thread."""
+        path = self.paths[url]
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._responders.get(url)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, self._whitenoise.get_static_file(path, url))
+            self._responders[url] = cached
+        return cached[1].get_response(method, request_headers)
 
 
-def _index(*, static_prefix: str, playground: bool) -> dict[str, Any]:
-    """Map URL path → whitenoise ``StaticFile``; the first finder to list a path wins, as in Django."""
-    index = WhiteNoise(None, max_age=0, allow_all_origins=False, add_headers_function=_add_headers)
-    if playground:
-        index.add_files(str(PLAYGROUND_DIR), prefix=f"{static_prefix}playground/")
+def _find_files(*, static_prefix: str, playground_dir: Path | None) -> dict[str, str]:
+    """Map URL path → file; the first finder to list a path wins, as in Django."""
+    paths: dict[str, str] = {}
+    if playground_dir is not None:
+        for file in sorted(playground_dir.iterdir()):
+            if file.is_file() and not file.name.startswith(".") and not file.name.endswith("~"):
+                paths[f"{static_prefix}playground/{file.name}"] = str(file)
     for finder in finders.get_finders():
         for relative, storage in finder.list(None):
             prefix = (getattr(storage, "prefix", None) or "").strip("/")
             url = static_prefix + (f"{prefix}/" if prefix else "") + relative.replace("\\", "/")
-            if url not in index.files:
-                index.add_file_to_dictionary(url, storage.path(relative))
-    return dict(index.files)
+            paths.setdefault(url, storage.path(relative))
+    return paths
 
 
 def _add_headers(headers: Any, path: str, url: str) -> None:
@@ -83,14 +109,7 @@ def _environ(scope: Scope) -> dict[str, str]:
     return {_CONDITIONAL[name]: value.decode("latin-1") for name, value in headers if name in _CONDITIONAL}
 
 
-async def _serve(static_file: Any, *, method: str, request_headers: dict[str, str], send: Send) -> None:
-    if method not in ("GET", "HEAD"):
-        raise MethodNotAllowed("method not allowed", headers={"Allow": "GET, HEAD"})
-    # GET opens the file: keep that, and every read, off the event loop.
-    if method == "GET":
-        response = await asyncio.to_thread(static_file.get_response, method, request_headers)
-    else:
-        response = static_file.get_response(method, request_headers)
+async def _send_response(response: Any, *, send: Send) -> None:
     headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
     await send({"type": "http.response.start", "status": int(response.status), "headers": headers})
     file = response.file

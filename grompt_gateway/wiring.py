@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from functools import cached_property
 from typing import TYPE_CHECKING, Final
+
+from django.core.cache import caches
 
 from grompt_gateway.config import GatewaySettings
 from grompt_gateway.metrics import UPSTREAM_ERRORS
+from guards import ClientKeys, IdempotencyStore, RateLimiter
 from llm.types import PROVIDER_IDS
 
 if TYPE_CHECKING:
@@ -59,6 +63,22 @@ class Services:
             self._gobe = build_gobe(self.settings)
             self._closers.insert(0, self._gobe.aclose)
         return self._gobe
+
+    # The guards: built from the settings the app was configured with, on Django's default cache
+    # (LocMem: per process; Redis: shared by every process, guards/README.md). Nothing to close.
+    @cached_property
+    def client_keys(self) -> ClientKeys:
+        return ClientKeys(trusted_proxies=self.configured_settings.trusted_proxies)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(rps=self.configured_settings.rate_limit_rps, cache=caches["default"])
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        settings = self.configured_settings
+        return IdempotencyStore(cache=caches["default"], ttl_s=settings.idempotency_ttl_s,
+                                wait_s=settings.request_timeout_ms / 1000)
 
     async def aclose(self) -> None:
         """Close every shared client; safe to call twice."""

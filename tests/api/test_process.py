@@ -50,6 +50,17 @@ def test_manage_py_runserver_serves_the_asgi_app_with_autoreload() -> None:
     assert "Will watch for changes" in out + err  # uvicorn's reloader, not Django's WSGI server
 
 
+def test_manage_py_runserver_noreload_serves_through_the_http_adapter_and_stops_cleanly() -> None:
+    port = free_port()
+    process = start_process(["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env={})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+    finally:
+        out, _ = stop_process(process)
+    assert process.returncode == 0
+    assert "Application shutdown complete." in out
+
+
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("RATE_LIMIT_RPS", "abc", "RATE_LIMIT_RPS has value 'abc'. Not a valid float."),
     ("DEFAULT_PROVIDER", "mistral", "DEFAULT_PROVIDER has value 'mistral'."),

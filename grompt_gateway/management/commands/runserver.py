@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,10 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from grompt_gateway.application import GatewayApplication
+from grompt_gateway.config import GatewaySettings
 from grompt_gateway.log_json import logging_config
+from grompt_gateway.server_adapters import build_http_server
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 
@@ -51,16 +53,8 @@ class Command(BaseCommand):
         asyncio.run(_serve(dataclasses.replace(gateway, host=host, port=port)))
 
 
-async def _serve(gateway: Any) -> None:
-    """Serve through the HTTP_ADAPTER's start()/stop() until SIGINT or SIGTERM."""
-    from grompt_gateway.application import GatewayApplication
-    from grompt_gateway.server_adapters import build_http_server
-
+async def _serve(gateway: GatewaySettings) -> None:
+    """Serve through the HTTP_ADAPTER's start(); uvicorn stops it on SIGINT or SIGTERM."""
     server = build_http_server(gateway, app=GatewayApplication(gateway))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await server.start()
-    await stop.wait()
-    await server.stop()
+    await server.wait_closed()
