@@ -10,6 +10,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+import orjson
+
 from grompt_gateway.config import GatewaySettings
 from grompt_gateway.http_port import RequestContext, ResponsePayload
 from grompt_gateway.llm_metrics import record_cancelled, record_result, record_stream
@@ -17,6 +19,7 @@ from grompt_gateway.request_scope import REQUEST_ID, annotate
 from grompt_gateway.schemas import GenerateIn, OptionsIn, StreamQuery
 from grompt_gateway.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
 from grompt_gateway.wiring import Services, current_services
+from guards import CLIENT_KEY_SCOPE, REPLAYED_HEADER, StoredResponse, fingerprint
 from llm.errors import InvalidRequest
 from llm.types import GenInput, GenOptions, ProviderId
 
@@ -61,7 +64,26 @@ async def generate(ctx: RequestContext) -> ResponsePayload:
                     options=body.options)
     if body.stream or "text/event-stream" in ctx.headers.get("accept", ""):
         return await _stream(services, call, ctx)
+    if "idempotency-key" in ctx.headers:
+        return await _idempotent(services, call, ctx, key=ctx.headers["idempotency-key"])
     return await _generate_json(services, call)
+
+
+async def _idempotent(services: Services, call: GenCall, ctx: RequestContext, *, key: str) -> ResponsePayload:
+    """``Idempotency-Key`` (API.md § Headers): one provider call per key, body and client; repeats replay it."""
+
+    async def produce() -> StoredResponse:
+        payload = await _generate_json(services, call)
+        return StoredResponse(status=payload.status, body=orjson.dumps(payload.body),
+                              headers={"Content-Type": "application/json"})
+
+    scope = ctx.raw.req.scope if ctx.raw is not None else {}
+    client_key = scope.get(CLIENT_KEY_SCOPE) or services.client_keys.key_for(scope)
+    stored, replayed = await services.idempotency.run(
+        client_key=client_key, key=key, fingerprint=fingerprint(ctx.body.model_dump(mode="json")), produce=produce)
+    annotate(idempotent_replayed=replayed)
+    headers = {**stored.headers, REPLAYED_HEADER: "true"} if replayed else dict(stored.headers)
+    return ResponsePayload(status=stored.status, headers=headers, body=stored.body)
 
 
 async def _generate_json(services: Services, call: GenCall) -> ResponsePayload:

@@ -23,7 +23,7 @@ from grompt_gateway.asgi_types import ASGIApp, Receive, Scope, Send
 from llm.errors import MethodNotAllowed, NotFound
 
 PLAYGROUND_DIR: Final = Path(__file__).parent / "playground"
-PAGE_PATHS: Final = frozenset({"/", "/playground"})
+PAGE_PATHS: Final = frozenset({"/", "/playground", "/playground/"})
 _CHUNK_BYTES: Final = 256 * 1024
 # Request headers whitenoise reads, as WSGI environ keys.
 _CONDITIONAL: Final = {b"if-none-match": "HTTP_IF_NONE_MATCH", b"if-modified-since": "HTTP_IF_MODIFIED_SINCE",

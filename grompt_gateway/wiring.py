@@ -18,10 +18,12 @@ from django.core.cache import caches
 from grompt_gateway.config import GatewaySettings
 from grompt_gateway.metrics import UPSTREAM_ERRORS
 from guards import ClientKeys, IdempotencyStore, RateLimiter
+from llm.multi import MultiAIWrapper
+from llm.registry import ProviderConfig, ProviderRegistry
 from llm.types import PROVIDER_IDS
 
 if TYPE_CHECKING:
-    from llm.multi import MultiAIWrapper
+    from grompt_gateway.demo import DemoUpstream
     from proxy import GoBEClient
 
 log = logging.getLogger("grompt_gateway.wiring")
@@ -37,17 +39,20 @@ class Services:
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._multi: MultiAIWrapper | None = None
         self._gobe: GoBEClient | None = None
+        self.demo: DemoUpstream | None = None
 
     async def start(self) -> None:
-        """Start what needs a running loop (demo upstream); idempotent."""
+        """Start the demo upstream when asked, and build the provider wrapper now rather than on the
+        first request; idempotent."""
         if self.started:
             return
         self.started = True
         if self.settings.demo:
             from grompt_gateway.demo import start_demo_upstream
 
-            self.settings, stop = start_demo_upstream(self.settings)
-            self._closers.append(stop)
+            self.settings, self.demo = start_demo_upstream(self.settings)
+            self._closers.append(self.demo)
+        self.multi  # noqa: B018 - built eagerly
 
     @property
     def multi(self) -> MultiAIWrapper:
@@ -90,13 +95,11 @@ class Services:
                 log.warning("close failed", exc_info=exc)
         self._multi = None
         self._gobe = None
+        self.demo = None
         self.started = False
 
 
 def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
-    from llm.multi import MultiAIWrapper
-    from llm.registry import ProviderConfig, ProviderRegistry
-
     configs = {
         pid: ProviderConfig(id=pid, api_key=settings.api_key(pid), base_url=settings.base_url(pid),
                             models=settings.models(pid))

@@ -12,6 +12,7 @@ alone maps them to HTTP statuses and the contract's JSON shape (API.md § Errors
      ├── RateLimited                 rate_limited
      ├── ProviderNotConfigured       provider_not_configured
      ├── UpstreamError               upstream_error (``upstream_status`` keeps the provider's status)
+     │    └── UpstreamConnectionError  upstream_error (no connection, or it broke mid-answer)
      └── DeadlineExceeded            timeout
 
 Imports only the standard library: never django, ninja or the SDKs.
@@ -85,6 +86,10 @@ class UpstreamError(GatewayError):
     code = "upstream_error"
 
 
+class UpstreamConnectionError(UpstreamError):
+    """The provider could not be reached, or the connection broke before the answer was complete."""
+
+
 class UpstreamBadRequest(InvalidRequest):
     """The provider refused the request itself (400/404/422), e.g. an unknown model."""
 
@@ -105,5 +110,6 @@ __all__ = [
     "ProviderNotConfigured",
     "RateLimited",
     "UpstreamBadRequest",
+    "UpstreamConnectionError",
     "UpstreamError",
 ]

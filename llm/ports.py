@@ -27,7 +27,7 @@ class GenStream(AsyncIterator[str]):
     underlying generator, which must close the HTTP request to the provider at once.
     """
 
-    __slots__ = ("_source", "_outcome")
+    __slots__ = ("_outcome", "_source")
 
     def __init__(self, source: AsyncGenerator[str, None], outcome: StreamOutcome) -> None:
         self._source = source

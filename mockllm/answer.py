@@ -16,16 +16,17 @@ __all__ = ["Answer", "Finish", "answer_from_text", "compose_answer", "count_toke
 Finish = Literal["stop", "length", "stop_sequence"]
 
 _WORD_RE: Final = re.compile(r"[^\W\d_][\w'-]{3,23}")
-_STOPWORDS: Final = frozenset(
-    "about above after again also because been before being could does doing during each from have having "
-    "here into just like more most much only other over please same should some such than that their them "
-    "then there these they this those through tell under until very what when where which while will with "
-    "would write your yours explain give show make want need know".split()
+_STOPWORD_TEXT: Final = (
+    "about above after again also because been before being could does doing during each from have "
+    "having here into just like more most much only other over please same should some such than that "
+    "their them then there these they this those through tell under until very what when where which "
+    "while will with would write your yours explain give show make want need know hello thanks thank"
 )
+_STOPWORDS: Final = frozenset(_STOPWORD_TEXT.split())
 _TEMPLATES: Final = (
     "Happy to help with {a}! Here is a short answer from the Grompt mock model. Both {b} and {c} "
-    "deserve a closer look, and a real model would say much more about them. This reply is made up, but it streams "
-    "token by token just like the real thing.",
+    "deserve a closer look, and a real model would say much more about them. This reply is made up, "
+    "but it streams token by token just like the real thing.",
     "Great question about {a}. The Grompt mock model cannot really think, yet it can talk about {b} and "
     "{c} for a little while. Every word you see here arrives as its own chunk, so you can watch the "
     "stream, the usage counts and the finish reason.",
@@ -33,9 +34,8 @@ _TEMPLATES: Final = (
     "explain with care. This is the Grompt mock model speaking: no network, no API key, just plausible "
     "words arriving one after another.",
 )
-_FILLER: Final = (
-    "The mock keeps going so that you can watch a longer stream arrive one small chunk at a time.".split()
-)
+_FILLER_TEXT: Final = "The mock keeps going so that you can watch a longer stream arrive one chunk at a time."
+_FILLER: Final = _FILLER_TEXT.split()
 _FALLBACK_WORDS: Final = ("this topic", "the details", "the big picture")
 
 
@@ -68,19 +68,19 @@ def compose_answer(
     return cut_answer(full, prompt_tokens=prompt_tokens, max_tokens=max_tokens, stop=stop)
 
 
-def answer_from_text(
-    *, text: str, prompt_tokens: int, max_tokens: int | None, stop: tuple[str, ...]
-) -> Answer:
+def answer_from_text(*, text: str, prompt_tokens: int, max_tokens: int | None, stop: tuple[str, ...]) -> Answer:
     return cut_answer(_split(text), prompt_tokens=prompt_tokens, max_tokens=max_tokens, stop=stop)
 
 
-def cut_answer(
-    full: tuple[str, ...], *, prompt_tokens: int, max_tokens: int | None, stop: tuple[str, ...]
-) -> Answer:
+def cut_answer(full: tuple[str, ...], *, prompt_tokens: int, max_tokens: int | None, stop: tuple[str, ...]) -> Answer:
     kept, hit = _cut_at_stop(full, stop) if stop else (full, None)
     if max_tokens is not None and len(kept) > max_tokens:
-        return Answer(chunks=kept[: max(max_tokens, 0)], finish="length", stop_sequence=None,
-                      prompt_tokens=prompt_tokens)
+        return Answer(
+            chunks=kept[: max(max_tokens, 0)],
+            finish="length",
+            stop_sequence=None,
+            prompt_tokens=prompt_tokens,
+        )
     finish: Finish = "stop_sequence" if hit is not None else "stop"
     return Answer(chunks=kept, finish=finish, stop_sequence=hit, prompt_tokens=prompt_tokens)
 

@@ -29,7 +29,7 @@ class OpenAIWire:
 
     def api_key(self, *, headers: Mapping[str, str], query: str) -> str | None:
         scheme, _, key = headers.get("authorization", "").partition(" ")
-        return key.strip() or None if scheme.lower() == "bearer" else None
+        return (key.strip() or None) if scheme.lower() == "bearer" else None
 
     def parse(self, *, body: Any, model: str | None, stream: bool) -> Prompt:
         messages = body.get("messages")
@@ -52,30 +52,41 @@ class OpenAIWire:
         )
 
     def reply(self, *, prompt: Prompt, answer: Answer, reply_id: str) -> bytes:
-        return orjson.dumps({
-            "id": reply_id,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": prompt.model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.text, "refusal": None},
-                "logprobs": None,
-                "finish_reason": _FINISH[answer.finish],
-            }],
-            "usage": _usage(answer),
-            "system_fingerprint": "fp_mockllm",
-        })
+        return orjson.dumps(
+            {
+                "id": reply_id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": prompt.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer.text, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": _FINISH[answer.finish],
+                    }
+                ],
+                "usage": _usage(answer),
+                "system_fingerprint": "fp_mockllm",
+            }
+        )
 
     def frames(self, *, prompt: Prompt, answer: Answer, reply_id: str) -> Frames:
         usage_field = b',"usage":null' if prompt.include_usage else b""
-        envelope = orjson.dumps({
-            "id": reply_id, "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": prompt.model, "system_fingerprint": "fp_mockllm",
-        })[:-1]  # reused as the prefix of every chunk; each chunk closes it
+        envelope = orjson.dumps(
+            {
+                "id": reply_id,
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": prompt.model,
+                "system_fingerprint": "fp_mockllm",
+            }
+        )[:-1]  # reused as the prefix of every chunk; each chunk closes it
+
         def chunk(delta: bytes, finish: bytes = b"null") -> bytes:
             choice = b'"choices":[{"index":0,"delta":' + delta + b',"logprobs":null,"finish_reason":' + finish
             return b"data: " + envelope + b"," + choice + b"}]" + usage_field + b"}\n\n"
+
         tail = chunk(b"{}", orjson.dumps(_FINISH[answer.finish]))
         if prompt.include_usage:
             usage = orjson.dumps(_usage(answer))
@@ -84,8 +95,11 @@ class OpenAIWire:
             head=chunk(b'{"role":"assistant","content":"","refusal":null}'),
             chunks=tuple(chunk(b'{"content":' + orjson.dumps(text) + b"}") for text in answer.chunks),
             tail=tail + b"data: [DONE]\n\n",
-            error=b"data: " + orjson.dumps(_error_json(500, "The server had an error while processing your "
-                                                       "request (mockllm midstream_error).")) + b"\n\n",
+            error=b"data: "
+            + orjson.dumps(
+                _error_json(500, "The server had an error while processing your request (mockllm midstream_error).")
+            )
+            + b"\n\n",
         )
 
     def error(self, *, status: int, message: str) -> tuple[bytes, Headers]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from mockllm.scenario import Scenario
 
 __all__ = ["Outcome", "RecordedRequest", "Recorder"]
 
@@ -31,7 +34,7 @@ class RecordedRequest:
     arrived_s: float
     stream: bool = False
     model: str | None = None
-    scenario: Any = None
+    scenario: Scenario | None = None
     status: int | None = None
     outcome: Outcome = "pending"
     chunks_sent: int = 0
@@ -58,18 +61,17 @@ class Recorder:
             self._changed.notify_all()
         return entry
 
-    def finish(self, entry: RecordedRequest, *, outcome: Outcome, disconnected: bool = False) -> None:
-        now = time.monotonic()
+    def finish(self, entry: RecordedRequest, *, outcome: Outcome, disconnected_s: float | None = None) -> None:
         with self._changed:
             entry.outcome = outcome
-            entry.finished_s = now
-            if disconnected:
-                entry.disconnected_s = now
+            entry.finished_s = time.monotonic()
+            entry.disconnected_s = disconnected_s
             self._changed.notify_all()
 
     def reset(self) -> None:
         with self._changed:
             self._requests.clear()
+            self._seq = 0
             self._changed.notify_all()
 
     @property
@@ -95,6 +97,16 @@ class Recorder:
     def wait_for_disconnect(self, *, timeout_s: float, count: int = 1) -> bool:
         """Block until at least `count` requests saw their client go away; False on timeout."""
         return self._wait(lambda: len(self.disconnects) >= count, timeout_s=timeout_s)
+
+    async def wait_for_disconnect_async(self, *, timeout_s: float, count: int = 1) -> bool:
+        """Like `wait_for_disconnect`, without blocking the caller's event loop (which may be the one
+        that has to deliver the cancellation)."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.disconnects) < count:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
 
     def wait_for_requests(self, *, count: int, timeout_s: float) -> bool:
         """Block until at least `count` requests have arrived; False on timeout."""

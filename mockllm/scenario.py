@@ -64,18 +64,6 @@ class Scenario:
             values[name] = _convert(name=name, raw=raw)
         return cls(**values)
 
-    @property
-    def is_plain(self) -> bool:
-        """True when nothing about the timing or the outcome differs from a normal answer."""
-        return (
-            self.status is None
-            and not self.hang
-            and self.delay_ms is None
-            and self.stall_after is None
-            and self.reset_after is None
-            and self.midstream_error is None
-        )
-
 
 _PLAIN: Final = Scenario()
 _ALIASES: Final = {"retry_after": "retry_after_s"}

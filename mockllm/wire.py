@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from mockllm.answer import Answer
 
-__all__ = ["BadRequest", "Frames", "Prompt", "Wire", "message_text", "optional_int"]
+__all__ = ["BadRequest", "Frames", "Headers", "Prompt", "Wire", "message_text", "optional_int", "stop_tuple"]
 
 Headers = list[tuple[bytes, bytes]]
 

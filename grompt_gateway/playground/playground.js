@@ -64,8 +64,10 @@
       return new Option(p.configured ? name : `${name} (not configured)`, p.id);
     }));
     const wanted = catalogue.default?.provider;
-    const fallback = catalogue.providers.find((p) => p.configured) ?? catalogue.providers[0];
-    ui.provider.value = catalogue.providers.some((p) => p.id === wanted && p.configured) ? wanted : fallback?.id ?? "";
+    // The default provider, unless it has no key and another one has.
+    const usable = catalogue.providers.filter((p) => p.configured);
+    const choice = usable.some((p) => p.id === wanted) || usable.length === 0 ? wanted : usable[0].id;
+    ui.provider.value = catalogue.providers.some((p) => p.id === choice) ? choice : catalogue.providers[0]?.id ?? "";
     ui.provider.disabled = false;
     fillModels();
   }
@@ -169,6 +171,10 @@
     resetOutput();
     setRunning(true);
     run.timer = setInterval(() => { ui.elapsed.textContent = formatMs(performance.now() - run.startedAt); }, 100);
+    // On a phone the answer sits below the form: bring it into view.
+    if (ui.answer.getBoundingClientRect().top > window.innerHeight) {
+      ui.answer.scrollIntoView({ block: "center", behavior: reducedMotion() ? "auto" : "smooth" });
+    }
     const mode = ui.form.elements.mode.value;
     if (mode === "fetch") streamWithFetch(run, input);
     else streamWithEventSource(run, input);
@@ -357,6 +363,10 @@
 
   function isEventStream(response) {
     return (response.headers.get("Content-Type") ?? "").startsWith("text/event-stream");
+  }
+
+  function reducedMotion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   }
 
   function formatMs(ms) {

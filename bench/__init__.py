@@ -1,0 +1,1 @@
+"""The gateway benchmark: a fast fake OpenAI upstream, the gateway under uvicorn, wrk and an SSE client."""

@@ -1,0 +1,54 @@
+"""Blocking Django cache calls from async code, and what an unreachable cache means for the guards.
+
+The in-process cache (LocMem) costs microseconds and runs inline; a network cache (Redis) blocks for a
+round trip per call, so it runs in a worker thread (``thread_sensitive=False``: calls must not queue
+behind one shared thread; STACK-NOTES §6).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Final, ParamSpec, TypeVar
+
+import redis.exceptions
+from asgiref.sync import sync_to_async
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# What an unreachable or failing cache raises: Django's Redis backend lets redis-py's errors through,
+# and DNS or socket failures surface as OSError.
+CACHE_ERRORS: Final[tuple[type[Exception], ...]] = (redis.exceptions.RedisError, OSError)
+
+log = logging.getLogger("guards.cache")
+
+
+class CacheRunner:
+    """Call blocking cache functions inline or in a worker thread, by the kind of cache."""
+
+    def __init__(self, cache: BaseCache, *, warn_every_s: float = 30.0) -> None:
+        self.cache = cache
+        self.inline = isinstance(cache, LocMemCache)
+        self._warn_every_s = warn_every_s
+        self._last_warning = -warn_every_s
+        self._suppressed = 0
+
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.inline:
+            return fn(*args, **kwargs)
+        return await sync_to_async(fn, thread_sensitive=False)(*args, **kwargs)
+
+    def report_outage(self, exc: Exception, *, guard: str) -> None:
+        """Log that a guard failed open; at most one line per ``warn_every_s`` (an outage is loud)."""
+        now = time.monotonic()
+        if now - self._last_warning < self._warn_every_s:
+            self._suppressed += 1
+            return
+        log.warning("cache unreachable: %s not enforced (fail open)", guard,
+                    extra={"error": type(exc).__name__, "suppressed": self._suppressed})
+        self._last_warning = now
+        self._suppressed = 0

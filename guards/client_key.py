@@ -1,0 +1,99 @@
+"""The client key a request is counted and deduplicated under: its ``X-Org-Id``, else its IP address.
+
+The IP is the ASGI peer; ``X-Forwarded-For`` is believed only hop by hop from ``TRUSTED_PROXIES``, so a
+client cannot pick its own bucket by sending that header (API.md § Headers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from guards.asgi import Scope, header
+
+# The ASGI scope entry where the rate-limit layer leaves the key for handlers (idempotency scoping).
+CLIENT_KEY_SCOPE: Final = "grompt.client_key"
+
+_SAFE_ORG_ID: Final = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(entries: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """Parse IPs and CIDRs; a bad entry fails with a line naming the setting."""
+    networks: list[IPNetwork] = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES has value {entry!r}. Not a valid IP address or network.") from None
+    return tuple(networks)
+
+
+class ClientKeys:
+    """Derive ``org:<id>`` or ``ip:<address>`` from an ASGI scope."""
+
+    def __init__(self, *, trusted_proxies: Iterable[str] = ()) -> None:
+        self._trusted = parse_trusted_proxies(trusted_proxies)
+
+    def key_for(self, scope: Scope) -> str:
+        org = header(scope, b"x-org-id")
+        if org is not None and org.strip():
+            return org_key(org.strip())
+        return "ip:" + self.client_ip(scope)
+
+    def client_ip(self, scope: Scope) -> str:
+        """The peer, or the right-most ``X-Forwarded-For`` hop not written by a trusted proxy."""
+        client = scope.get("client")
+        address = _parse_ip(client[0]) if client else None
+        if address is None:
+            return "unknown"  # e.g. a Unix socket: there is no peer address to trust or count
+        forwarded = _forwarded_for(scope)
+        while self._is_trusted(address) and forwarded:
+            hop = _parse_ip(forwarded.pop())
+            if hop is None:
+                break  # a trusted proxy handed us something that is not an address: count that proxy
+            address = hop
+        return _bucket(address)
+
+    def _is_trusted(self, address: IPAddress) -> bool:
+        return any(address.version == net.version and address in net for net in self._trusted)
+
+
+def org_key(org_id: str) -> str:
+    """``org:<id>`` for a short id of safe characters; anything else is hashed, so keys stay bounded."""
+    if _SAFE_ORG_ID.fullmatch(org_id):
+        return f"org:{org_id}"
+    return "org#" + hashlib.sha256(org_id.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _forwarded_for(scope: Scope) -> list[str]:
+    # Repeated header fields are one comma-separated list, in order (RFC 9110 §5.3).
+    values = [value.decode("latin-1") for key, value in scope.get("headers", ()) if key == b"x-forwarded-for"]
+    return [hop.strip() for hop in ",".join(values).split(",") if hop.strip()]
+
+
+def _parse_ip(raw: str) -> IPAddress | None:
+    text = raw.strip()
+    if text.startswith("["):  # "[2001:db8::1]:443"
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # "203.0.113.7:51234"
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _bucket(address: IPAddress) -> str:
+    # One IPv6 host usually owns a whole /64: count the prefix, as django-ratelimit does by default.
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

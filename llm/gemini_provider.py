@@ -1,0 +1,151 @@
+"""``ProviderPort`` over Gemini through google-genai's async chats (``client.aio.chats.create``).
+
+Imports google-genai, httpx2 and ``llm``: never django, ninja, grompt_gateway, proxy or guards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
+from typing import Final
+
+import httpx2
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from llm.ports import GenStream, StreamOutcome
+from llm.types import GenInput, GenOptions, GenResult, GenUsage, ProviderId
+from llm.upstream import retry_after_s, status_error, stream_error, transport_error
+
+_ID: Final[ProviderId] = "gemini"
+
+# Gemini's finish reasons in the gateway's vocabulary (OpenAI's); others pass lower-cased.
+_FINISH: Final = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    **dict.fromkeys(
+        ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+         "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR"),
+        "content_filter",
+    ),
+}
+
+
+class _End:
+    """Marks the end of the pumped stream."""
+
+
+_END: Final = _End()
+_Item = types.GenerateContentResponse | BaseException | _End
+
+
+class GeminiProvider:
+    """Generate with one Gemini model through a one-turn chat. The client is built without retries."""
+
+    def __init__(self, *, client: genai.Client, model: str) -> None:
+        self._client = client
+        self._model = model
+
+    async def generate(self, input: GenInput, options: GenOptions | None = None) -> GenResult:
+        """Return the whole answer of one chat turn."""
+        with _translate_errors():
+            response = await self._chat(input, options).send_message(input.user)
+        outcome = StreamOutcome()
+        text = _read(response, outcome)
+        return GenResult(
+            text=text,
+            provider=_ID,
+            model=self._model,
+            usage=outcome.usage,
+            finish_reason=outcome.finish_reason,
+        )
+
+    def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
+        """Return the answer's text chunks; the request starts at the first iteration."""
+        outcome = StreamOutcome()
+        return GenStream(self._chunks(input, options, outcome), outcome)
+
+    async def _chunks(
+        self, input: GenInput, options: GenOptions | None, outcome: StreamOutcome
+    ) -> AsyncGenerator[str, None]:
+        # google-genai's stream keeps its socket open after ``aclose()``; only cancelling the task that
+        # iterates it closes the connection (STACK-NOTES § 1). So a pump task iterates it, and closing or
+        # cancelling this generator cancels the pump. The one-slot queue keeps the pace of the consumer.
+        queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=1)
+        pump = asyncio.create_task(self._pump(input, options, queue))
+        try:
+            while not isinstance(item := await queue.get(), _End):
+                if isinstance(item, BaseException):
+                    raise item
+                text = _read(item, outcome)
+                if text:
+                    yield text
+        finally:
+            pump.cancel()
+            await asyncio.wait([pump])
+
+    async def _pump(self, input: GenInput, options: GenOptions | None, queue: asyncio.Queue[_Item]) -> None:
+        try:
+            with _translate_errors():
+                responses = await self._chat(input, options).send_message_stream(input.user)
+                async for response in responses:
+                    await queue.put(response)
+        except Exception as exc:  # handed to the consumer, which raises it in its own task
+            await queue.put(exc)
+        else:
+            await queue.put(_END)
+
+    def _chat(self, input: GenInput, options: GenOptions | None) -> genai.chats.AsyncChat:
+        options = options or GenOptions()
+        config = types.GenerateContentConfig(
+            system_instruction=input.system,
+            temperature=options.temperature,
+            top_p=options.top_p,
+            max_output_tokens=options.max_tokens,
+            stop_sequences=list(options.stop_sequences) if options.stop_sequences else None,
+        )
+        return self._client.aio.chats.create(model=self._model, config=config)
+
+
+def _read(response: types.GenerateContentResponse, outcome: StreamOutcome) -> str:
+    """Return the text parts of the first candidate, and note usage and finish reason in ``outcome``."""
+    if response.usage_metadata is not None:
+        outcome.usage = _usage(response.usage_metadata)
+    if not response.candidates:
+        if response.prompt_feedback is not None and response.prompt_feedback.block_reason is not None:
+            outcome.finish_reason = "content_filter"
+        return ""
+    candidate = response.candidates[0]
+    reason = candidate.finish_reason
+    if reason is not None and reason != types.FinishReason.FINISH_REASON_UNSPECIFIED:
+        outcome.finish_reason = _FINISH.get(reason.value, reason.value.lower())
+    parts = candidate.content.parts if candidate.content is not None else None
+    # Thoughts and non-text parts (function calls) are not part of the answer text.
+    return "".join(part.text for part in parts or () if part.text and not part.thought)
+
+
+def _usage(usage: types.GenerateContentResponseUsageMetadata) -> GenUsage:
+    prompt = usage.prompt_token_count or 0
+    # Thinking tokens are billed as output.
+    completion = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+    total = usage.total_token_count if usage.total_token_count is not None else prompt + completion
+    return GenUsage(prompt=prompt, completion=completion, total=total)
+
+
+@contextmanager
+def _translate_errors() -> Iterator[None]:
+    """Re-raise genai's exceptions, and the raw ``httpx2`` ones it lets out, as ``llm.errors``."""
+    try:
+        yield
+    except genai_errors.APIError as exc:
+        if not isinstance(exc.code, int):
+            raise stream_error(provider=_ID, status=None) from exc
+        headers = getattr(exc.response, "headers", None)
+        after_s = retry_after_s(headers) if isinstance(headers, httpx2.Headers | dict) else None
+        raise status_error(provider=_ID, status=exc.code, retry_after_s=after_s) from exc
+    except genai_errors.UnknownApiResponseError as exc:
+        raise stream_error(provider=_ID, status=None) from exc
+    except httpx2.RequestError as exc:
+        raise transport_error(provider=_ID, exc=exc) from exc

@@ -1,0 +1,149 @@
+"""Which providers are configured, and one SDK client per provider, built lazily and closed at shutdown.
+
+Clients are kept per event loop (under uvicorn: one loop, so one client per provider per process), since
+an async HTTP pool cannot move between loops. Imports the SDKs and ``llm``: never django, ninja,
+grompt_gateway, proxy or guards, and never the environment (the SDKs would read it: every value is passed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final, TypeVar, cast
+
+import anthropic
+import httpx2
+import openai
+from google import genai
+from google.genai import types as genai_types
+
+from llm.anthropic_provider import DEFAULT_MAX_TOKENS, AnthropicProvider
+from llm.errors import ProviderNotConfigured
+from llm.gemini_provider import GeminiProvider
+from llm.openai_provider import OpenAIProvider
+from llm.ports import ProviderPort
+from llm.types import ProviderId
+
+T = TypeVar("T")
+_Close = Callable[[], Awaitable[None]]
+
+# Explicit, so an SDK never falls back to OPENAI_BASE_URL & co. from the environment on its own.
+DEFAULT_BASE_URLS: Final[Mapping[ProviderId, str]] = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "gemini": "https://generativelanguage.googleapis.com/",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderConfig:
+    """One provider's settings; without ``api_key`` the provider is not configured."""
+
+    id: ProviderId
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    models: tuple[str, ...] = ()
+
+
+class ProviderRegistry:
+    """Bind a provider and a model to a ``ProviderPort`` that shares the provider's one SDK client.
+
+    SDK-internal retries are off (``MultiAIWrapper`` owns retries). ``timeout_ms`` bounds each read,
+    write and pool wait of one HTTP request (a backstop: MultiAI's deadlines are the real bound).
+    """
+
+    def __init__(
+        self,
+        configs: Mapping[ProviderId, ProviderConfig],
+        *,
+        timeout_ms: int = 60_000,
+        connect_timeout_ms: int = 5_000,
+        max_connections: int = 100,
+        max_keepalive_connections: int = 20,
+        anthropic_max_tokens: int = DEFAULT_MAX_TOKENS,
+    ) -> None:
+        self._configs = dict(configs)
+        self._timeout = httpx2.Timeout(timeout_ms / 1000, connect=min(connect_timeout_ms, timeout_ms) / 1000)
+        self._timeout_ms = timeout_ms
+        self._limits = httpx2.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+        )
+        self._anthropic_max_tokens = anthropic_max_tokens
+        self._clients: dict[asyncio.AbstractEventLoop, dict[ProviderId, tuple[object, _Close]]] = {}
+
+    def configured(self, pid: ProviderId) -> bool:
+        """Tell whether ``pid`` has an API key."""
+        config = self._configs.get(pid)
+        return config is not None and bool(config.api_key)
+
+    def bind(self, pid: ProviderId, model: str) -> ProviderPort:
+        """Return ``pid``'s adapter for ``model``; raise ``ProviderNotConfigured`` when it has no key."""
+        if not self.configured(pid):
+            raise ProviderNotConfigured(f"{pid} is not configured on this gateway (no API key)")
+        if pid == "openai":
+            return OpenAIProvider(client=self._client(pid, self._new_openai), model=model)
+        if pid == "anthropic":
+            client = self._client(pid, self._new_anthropic)
+            max_tokens = self._anthropic_max_tokens
+            return AnthropicProvider(client=client, model=model, default_max_tokens=max_tokens)
+        return GeminiProvider(client=self._client(pid, self._new_gemini), model=model)
+
+    async def aclose(self) -> None:
+        """Close the clients built on the running loop; forget those of loops already closed."""
+        held = self._clients.pop(asyncio.get_running_loop(), {})
+        self._forget_closed_loops()
+        for _, close in held.values():
+            await close()
+
+    def _client(self, pid: ProviderId, build: Callable[[ProviderConfig], tuple[T, _Close]]) -> T:
+        loop = asyncio.get_running_loop()
+        held = self._clients.get(loop)
+        if held is None:
+            self._forget_closed_loops()
+            held = self._clients[loop] = {}
+        if pid not in held:
+            held[pid] = build(self._configs[pid])
+        return cast(T, held[pid][0])
+
+    def _forget_closed_loops(self) -> None:
+        # A closed loop's clients can never be used or closed again: let them go.
+        self._clients = {loop: held for loop, held in self._clients.items() if not loop.is_closed()}
+
+    def _new_openai(self, config: ProviderConfig) -> tuple[openai.AsyncOpenAI, _Close]:
+        client = openai.AsyncOpenAI(
+            api_key=config.api_key,
+            base_url=config.base_url or DEFAULT_BASE_URLS["openai"],
+            max_retries=0,
+            timeout=self._timeout,
+            http_client=openai.DefaultAsyncHttpxClient(limits=self._limits, timeout=self._timeout),
+        )
+        return client, client.close
+
+    def _new_anthropic(self, config: ProviderConfig) -> tuple[anthropic.AsyncAnthropic, _Close]:
+        client = anthropic.AsyncAnthropic(
+            api_key=config.api_key,
+            base_url=config.base_url or DEFAULT_BASE_URLS["anthropic"],
+            max_retries=0,
+            timeout=self._timeout,
+            http_client=anthropic.DefaultAsyncHttpxClient(limits=self._limits, timeout=self._timeout),
+        )
+        return client, client.close
+
+    def _new_gemini(self, config: ProviderConfig) -> tuple[genai.Client, _Close]:
+        # Our own pool: genai then never picks aiohttp, and we close it ourselves.
+        http = httpx2.AsyncClient(limits=self._limits, timeout=self._timeout)
+        options = genai_types.HttpOptions(
+            base_url=config.base_url or DEFAULT_BASE_URLS["gemini"],
+            timeout=self._timeout_ms,  # milliseconds; genai applies it to each request
+            httpx_async_client=http,
+            retry_options=None,  # one attempt
+        )
+        client = genai.Client(vertexai=False, api_key=config.api_key, http_options=options)
+
+        async def close() -> None:
+            await client.aio.aclose()
+            client.close()
+            await http.aclose()
+
+        return client, close

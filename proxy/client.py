@@ -1,0 +1,182 @@
+"""The GoBE client: one pooled ``httpx.AsyncClient`` per process, the header policy both ways, timeouts,
+the one quick GET retry, and httpx failures translated once into ``llm.errors``.
+
+Imports httpx, the standard library and ``llm.errors`` only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
+from http.cookiejar import Cookie, CookieJar
+from typing import Final
+
+import httpx
+
+from llm.errors import DeadlineExceeded, UpstreamConnectionError
+
+Headers = list[tuple[bytes, bytes]]
+
+# What the PWA may tell GoBE (API.md § Headers): credentials, content negotiation, conditional and
+# range requests, the org. Everything else (hop-by-hop, Host, Cookie, Forwarded, Expect, our own
+# Idempotency-Key and friends) stays here. Accept-Encoding travels because bodies are relayed raw.
+FORWARDED_REQUEST_HEADERS: Final = frozenset({
+    b"authorization", b"content-type", b"content-length", b"content-encoding", b"accept",
+    b"accept-encoding", b"accept-language", b"if-none-match", b"if-match", b"if-modified-since",
+    b"if-unmodified-since", b"if-range", b"range", b"x-org-id",
+})
+
+# RFC 9110 §7.6.1 hop-by-hop fields, plus what the gateway itself decides on its answers: the server
+# writes Date and Server, the edge writes X-Request-Id, and CORS is one policy, the gateway's.
+_DROPPED_RESPONSE_HEADERS: Final = frozenset({
+    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection",
+    b"te", b"trailer", b"transfer-encoding", b"upgrade", b"date", b"server", b"x-request-id",
+})
+
+# 204 and 304 carry no body; a Content-Length there describes another response (RFC 9110 §8.6),
+# and uvicorn would refuse to end the answer.
+_BODYLESS_STATUSES: Final = frozenset({204, 304})
+_GET_RETRY_DELAY_S: Final = 0.05
+
+
+class GoBEClient:
+    """Forwards requests to ``base_url``; the path is always appended under it, never resolved."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        forward_cookies: bool = False,
+        trusted_proxies: Iterable[str] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = httpx.URL(base_url)
+        if self.base_url.scheme not in ("http", "https") or not self.base_url.host:
+            raise ValueError(f"GOBE_BASE_URL has value {base_url!r}. Must be an http:// or https:// URL.")
+        # Writes wait on GoBE reading the upload, so they get the read budget; the pool the connect one.
+        self.timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
+                                     pool=connect_timeout_s)
+        self.forward_cookies = forward_cookies
+        self.trusted_proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+        self.transport = transport  # None: httpx's pooled HTTP transport; tests may bring their own
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The shared pool, created on first use (inside the server's event loop)."""
+        if self._client is None:
+            # trust_env=False: HTTP(S)_PROXY or .netrc must never reroute or decorate GoBE calls.
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, trust_env=False, transport=self.transport,
+                cookies=_NoCookieJar(),
+                headers={"accept-encoding": "identity", "user-agent": "grompt-gateway"},
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def url(self, path: str, *, query: bytes) -> httpx.URL:
+        base_path = self.base_url.raw_path.split(b"?")[0].rstrip(b"/")
+        target = base_path + b"/" + path.encode("ascii") + (b"?" + query if query else b"")
+        return self.base_url.copy_with(raw_path=target)
+
+    def request_headers(
+        self, headers: Iterable[tuple[bytes, bytes]], *, client_ip: str | None, scheme: str, request_id: str
+    ) -> Headers:
+        """The request's forwardable headers, plus ``X-Request-Id`` and ``X-Forwarded-For``/``-Proto``."""
+        forwarded: Headers = []
+        chain: list[bytes] = []
+        proto: bytes | None = None
+        for name, value in headers:
+            if name in FORWARDED_REQUEST_HEADERS or (name == b"cookie" and self.forward_cookies):
+                forwarded.append((name, value))
+            elif name == b"x-forwarded-for":
+                chain.append(value)
+            elif name == b"x-forwarded-proto" and proto is None:
+                proto = value
+        if not self._trusted(client_ip):  # a client's own X-Forwarded-* claims are not believed
+            chain, proto = [], None
+        if client_ip is not None:
+            chain.append(client_ip.encode())
+        if chain:
+            forwarded.append((b"x-forwarded-for", b", ".join(chain)))
+        forwarded.append((b"x-forwarded-proto", proto or scheme.encode()))
+        forwarded.append((b"x-request-id", request_id.encode()))
+        return forwarded
+
+    def response_headers(self, response: httpx.Response) -> Headers:
+        """GoBE's headers minus hop-by-hop ones, ours, CORS, and ``Set-Cookie`` unless cookies travel."""
+        listed = {token.strip().lower().encode() for token in response.headers.get_list("connection", True)}
+        kept: Headers = []
+        for raw_name, value in response.headers.raw:
+            name = raw_name.lower()
+            if (name in _DROPPED_RESPONSE_HEADERS or name in listed or name.startswith(b"access-control-")
+                    or (name == b"set-cookie" and not self.forward_cookies)
+                    or (name == b"content-length" and response.status_code in _BODYLESS_STATUSES)):
+                continue
+            kept.append((name, value))
+        return kept
+
+    async def open(
+        self, *, method: str, url: httpx.URL, headers: Headers, body: AsyncIterable[bytes] | None
+    ) -> httpx.Response:
+        """Send the request and return once GoBE's status and headers are in (the body still streams).
+
+        A GET that could not connect is tried once more: nothing reached GoBE, and GET is safe.
+        Non-idempotent methods are never retried.
+        """
+        request = self.client.build_request(method, url, headers=headers, content=body)
+        with translate_errors():
+            try:
+                return await self.client.send(request, stream=True)
+            except httpx.ConnectError:
+                if method != "GET":
+                    raise
+            await asyncio.sleep(_GET_RETRY_DELAY_S)
+            return await self.client.send(request, stream=True)
+
+    async def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        """GoBE's body as it arrives, still content-encoded, so it is relayed byte for byte."""
+        with translate_errors():
+            async for chunk in response.aiter_raw():
+                yield chunk
+
+    def _trusted(self, client_ip: str | None) -> bool:
+        if client_ip is None or not self.trusted_proxies:
+            return False
+        try:
+            address = ipaddress.ip_address(client_ip)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted_proxies)
+
+
+class _NoCookieJar(CookieJar):
+    """The pool is shared by every user: a cookie GoBE sets for one must never ride along with another's
+    request, so the client keeps none (cookies pass through as plain headers, if at all)."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Map httpx failures to the contract: timeouts are 504, anything else on the wire is 502."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:  # before TransportError: it is one
+        raise DeadlineExceeded("GoBE did not answer in time") from exc
+    except httpx.ConnectError as exc:
+        raise UpstreamConnectionError("GoBE is unreachable") from exc
+    except httpx.TransportError as exc:
+        raise UpstreamConnectionError("GoBE closed the connection") from exc

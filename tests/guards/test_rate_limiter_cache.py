@@ -1,0 +1,46 @@
+"""RateLimiter on a real Redis: counts shared by every limiter on it, one connection pool, fail open."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import pytest
+import redis
+from django.core.cache.backends.redis import RedisCache
+
+from guards import RateLimiter
+from tests.guards.windows import start_of_a_window, still_in
+
+
+@pytest.mark.anyio
+async def test_limiters_on_one_redis_share_one_count(redis_url: str, redis_client: redis.Redis) -> None:
+    one, two = (RateLimiter(rps=3, cache=RedisCache(redis_url, {})) for _ in range(2))
+    key = "org:" + uuid.uuid4().hex
+    second = start_of_a_window()
+    allowed = [usage.allowed for usage in [await limiter.hit(key) for limiter in (one, two, one, two, one)]
+               if usage is not None]
+    assert still_in(second)
+    assert allowed == [True, True, True, False, False]
+
+
+@pytest.mark.anyio
+async def test_requests_reuse_one_connection_pool(redis_url: str, redis_client: redis.Redis) -> None:
+    limiter = RateLimiter(rps=1000, cache=RedisCache(redis_url, {}))
+    before = redis_client.info()["total_connections_received"]
+    for _ in range(30):  # each in its own task, with its own context, as requests are
+        await asyncio.create_task(limiter.hit("org:" + uuid.uuid4().hex))
+    assert redis_client.info()["total_connections_received"] - before <= 2
+    assert len(redis_client.keys("*rl:*")) == 30  # counted in Redis, not in a per-process cache
+
+
+@pytest.mark.anyio
+async def test_an_unreachable_redis_fails_open_and_says_so_once(free_port_url: str,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    limiter = RateLimiter(rps=1, cache=RedisCache(free_port_url, {}))
+    with caplog.at_level(logging.WARNING, logger="guards.cache"):
+        assert [await limiter.hit("org:acme") for _ in range(3)] == [None, None, None]
+    warnings = [r for r in caplog.records if r.name == "guards.cache"]
+    assert len(warnings) == 1
+    assert "rate limit not enforced (fail open)" in warnings[0].getMessage()

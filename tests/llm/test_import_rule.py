@@ -1,0 +1,61 @@
+"""llm/ imports no web framework and no other package of the gateway (STYLE.md § 3.2, llm/README.md)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LLM_DIR = Path(__file__).resolve().parents[2] / "llm"
+FORBIDDEN = ("django", "ninja", "grompt_gateway", "proxy", "guards")
+
+
+def imported_modules(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
+            arg = node.args[0] if node.args else None
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                names.append(arg.value)
+    return names
+
+
+def _is_dynamic_import(node: ast.Call) -> bool:
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "__import__") or (
+        isinstance(func, ast.Attribute) and func.attr == "import_module"
+    )
+
+
+@pytest.mark.parametrize("path", sorted(LLM_DIR.rglob("*.py")), ids=lambda p: p.name)
+def test_llm_module_imports_nothing_forbidden(path: Path) -> None:
+    offending = [name for name in imported_modules(path) if name.split(".")[0] in FORBIDDEN]
+
+    assert offending == [], f"{path.name} imports {offending}"
+
+
+def test_the_walk_sees_every_kind_of_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import django.db\nfrom ninja import Router\nimport importlib\n"
+        "def f():\n    from guards import rate_limit\n    importlib.import_module('proxy.client')\n"
+    )
+
+    assert [n.split(".")[0] for n in imported_modules(sample)] == ["django", "ninja", "importlib", "guards", "proxy"]
+
+
+def test_importing_llm_errors_does_not_load_the_sdks() -> None:
+    code = "import sys, llm.errors, llm; print(sorted({'openai', 'anthropic', 'google.genai'} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=LLM_DIR.parent, capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,46 @@
+"""One mock upstream per test session, reset before each test; SDK clients pointed at it by base URL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import anthropic
+import openai
+import pytest
+from google import genai
+from google.genai import types
+
+from mockllm import MockLLMServer, start_mock
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[MockLLMServer]:
+    with start_mock() as server:
+        yield server
+
+
+@pytest.fixture
+def mock(mock_server: MockLLMServer) -> MockLLMServer:
+    mock_server.reset()
+    return mock_server
+
+
+@pytest.fixture
+async def openai_client(mock: MockLLMServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=mock.openai_base_url, max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def anthropic_client(mock: MockLLMServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with anthropic.AsyncAnthropic(
+        api_key="sk-ant-test", base_url=mock.anthropic_base_url, max_retries=0
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def gemini_client(mock: MockLLMServer) -> AsyncIterator[genai.Client]:
+    client = genai.Client(api_key="g-test", http_options=types.HttpOptions(base_url=mock.gemini_base_url))
+    yield client
+    await client.aio.aclose()

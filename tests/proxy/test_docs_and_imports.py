@@ -1,0 +1,48 @@
+"""The proxy in the OpenAPI description, and the package's import rule (proxy/README.md)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+from ninja import NinjaAPI
+
+from proxy.docs import register_proxy_docs
+
+PROXY_DIR = Path(__file__).resolve().parents[2] / "proxy"
+ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx", "proxy", "llm"}
+ALLOWED_LLM = {"llm.errors", "llm.types"}
+
+
+def test_every_proxied_method_is_described_in_openapi() -> None:
+    api = NinjaAPI(urls_namespace="proxy-docs-test")
+    register_proxy_docs(api)
+    operations = api.get_openapi_schema(path_prefix="/v1")["paths"]["/v1/proxy/{path}"]
+    assert set(operations) == {"get", "post", "put", "patch", "delete"}
+    assert len({op["operationId"] for op in operations.values()}) == 5
+    for method, op in operations.items():
+        assert {200, 400, 403, 413, 502, 503, 504} <= set(op["responses"])
+        assert ("requestBody" in op) == (method != "get")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", sorted(PROXY_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_proxy_imports_only_what_its_readme_allows(module: Path) -> None:
+    for name in _imports(module):
+        root = name.split(".")[0]
+        if root in sys.stdlib_module_names:
+            continue
+        assert root in ALLOWED_ROOTS, f"{module.name} imports {name}"
+        if root == "llm":
+            assert name in ALLOWED_LLM, f"{module.name} imports {name}"
