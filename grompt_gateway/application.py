@@ -1,4 +1,4 @@
-"""The gateway as one ASGI application: lifespan, then the edge, then the HTTP chain, then Django.
+"""The gateway as one ASGI application: lifespan, CORS, the edge, the HTTP chain, then Django.
 
 Built from a ``GatewaySettings`` so tests can run several gateways with different settings in one
 process; ``asgi.py`` builds the production one from the environment.
@@ -7,6 +7,8 @@ process; ``asgi.py`` builds the production one from the environment.
 from __future__ import annotations
 
 from typing import Final
+
+from starlette.middleware.cors import CORSMiddleware
 
 from grompt_gateway.asgi_types import ASGIApp, Receive, Scope, Send
 from grompt_gateway.config import GatewaySettings
@@ -20,6 +22,12 @@ from guards import BodyLimit, Deadline, RateLimit
 from proxy.routes import PREFIX as PROXY_PREFIX
 from proxy.routes import ProxyRoute
 
+CORS_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
+CORS_ALLOW_HEADERS: Final = ("Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Org-Id",
+                             "X-Request-Id", "Range", "If-Match", "If-None-Match")
+CORS_EXPOSE_HEADERS: Final = ("X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
+                              "RateLimit-Reset", "Idempotent-Replayed", "Content-Disposition", "ETag")
+
 # The paid routes: model calls and the GoBE pass-through (API.md § Endpoints); never health, metrics, docs.
 RATE_LIMITED_PREFIXES: Final = ("/v1/generate", PROXY_PREFIX)
 
@@ -30,7 +38,7 @@ class GatewayApplication:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.services = Services(settings)
-        self._http: ASGIApp = Edge(_http_chain(self.services, django=GatewayASGIHandler()))
+        self._http: ASGIApp = _cors(Edge(_http_chain(self.services, django=GatewayASGIHandler())), settings)
         self._app = Lifespan(self._serve, on_startup=self.services.start, on_shutdown=self.services.aclose)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,6 +60,12 @@ def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
     settings = services.configured_settings
     app = Deadline(app, timeout_ms=settings.request_timeout_ms)
     app = BodyLimit(app, max_body_bytes=settings.max_body_bytes, exempt=(PROXY_PREFIX,))
-    app = RateLimit(app, limiter=services.rate_limiter, client_keys=services.client_keys,
-                    prefixes=RATE_LIMITED_PREFIXES)
-    return app
+    return RateLimit(app, limiter=services.rate_limiter, client_keys=services.client_keys,
+                     prefixes=RATE_LIMITED_PREFIXES)
+
+
+def _cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:
+    """Starlette's CORS, outside the edge: every answer carries it (the edge's error responses for the
+    guards' 429/413/504, the proxy, static files), and preflights never reach the rate limit."""
+    return CORSMiddleware(app, allow_origins=settings.cors_allowed_origins, allow_methods=CORS_METHODS,
+                          allow_headers=CORS_ALLOW_HEADERS, expose_headers=CORS_EXPOSE_HEADERS, max_age=600)

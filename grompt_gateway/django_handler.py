@@ -31,12 +31,14 @@ from grompt_gateway.asgi_types import Receive, Scope, Send
 # Django's own spelling of the ASGI callables (django-stubs); at run time both are the same dicts.
 _DjangoReceive = Callable[[], Awaitable[Mapping[str, Any]]]
 _DjangoSend = Callable[[Mapping[str, Any]], Awaitable[None]]
+_NO_DATABASE = "django.db.backends.dummy"
 
 
 class GatewayASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super().__init__()
-        self._inline = not settings.DATABASES
+        # Django fills an empty DATABASES with the dummy backend the first time it is read.
+        self._inline = all(db.get("ENGINE") == _NO_DATABASE for db in settings.DATABASES.values())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] != "http":

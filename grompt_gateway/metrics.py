@@ -52,6 +52,6 @@ def route_label(path: str) -> str:
     """Map a request path to one of a fixed set of route labels."""
     if path in _ROUTES:
         return path
-    if path.startswith("/v1/proxy/"):
+    if path.startswith("/v1/proxy/") or path == "/v1/proxy":
         return "/v1/proxy/*"
     return "/static/*" if path.startswith("/static/") else "other"

@@ -32,24 +32,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
     "grompt_gateway",  # first: its runserver (uvicorn, ASGI) wins over staticfiles' one
     "django.contrib.staticfiles",
-    "corsheaders",
     "django_prometheus",
     "ninja",
 ]
 
 # Async-only middleware: every MiddlewareMixin hook would be a thread hop per request
-# (STACK-NOTES §4, §10). Request ids, access log, limits and error shapes live in the ASGI stack.
+# (STACK-NOTES §4, §10).
+# Request ids, access log, CORS, limits and error shapes live in the ASGI stack (application.py).
 MIDDLEWARE = [
-    "corsheaders.middleware.CorsMiddleware",
     "grompt_gateway.middleware.json_errors",
 ]
-
-CORS_ALLOWED_ORIGINS = list(GATEWAY.cors_allowed_origins)
-CORS_EXPOSE_HEADERS = ["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
-                       "RateLimit-Reset", "Idempotent-Replayed"]
-CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "last-event-id",
-                      "x-org-id", "x-request-id"]
-CORS_PREFLIGHT_MAX_AGE = 600
 
 
 def _caches(cache_url: str | None) -> dict[str, Any]:

@@ -105,21 +105,24 @@ class Relay:
             raise item
         return item
 
-    async def items(self, first: Any) -> AsyncIterator[Any]:
-        """Yield chunks (``str``), ``_TICK`` for heartbeats, then ``_END`` or a ``GatewayError``."""
-        if first is not None:
-            yield first
-            if first is _END:
-                return
+    async def batches(self, first: Any) -> AsyncIterator[list[Any]]:
+        """Yield what has arrived, oldest first: chunks (``str``), ``_TICK`` for heartbeats, and last
+        ``_END`` or a ``GatewayError``. Items already queued leave together, so a burst of chunks costs
+        one write to the socket, while a chunk that arrives alone still leaves at once."""
+        batch = [] if first is None else [first]
         if self.heartbeat_s > 0:
             self._arm_heartbeat()
         try:
             while True:
-                item = await self._queue.get()
+                if not batch:
+                    batch.append(await self._queue.get())
+                while not _final(batch[-1]) and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
                 self._last_activity = time.monotonic()
-                yield item
-                if item is _END or isinstance(item, GatewayError):
+                yield batch
+                if _final(batch[-1]):
                     return
+                batch = []
         finally:
             if self._timer is not None:
                 self._timer.cancel()
@@ -152,25 +155,37 @@ async def sse_body(
     on_end: Callable[[StreamReport], None],
 ) -> AsyncIterator[bytes]:
     """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle."""
-    yield writer.event(start_event)
+    start = writer.event(start_event)
+    if first is None:  # nothing arrived within the commit window: open the stream now
+        yield start
+        start = b""
     try:
-        async for item in relay.items(first):
-            if isinstance(item, str):
-                if relay.report.first_chunk_s is None:
-                    relay.report.first_chunk_s = time.perf_counter() - relay.started
-                yield writer.event({"type": "chunk", "text": item})
-            elif item is _TICK:
-                yield PING
-            elif item is _END:
-                usage = relay.stream.usage
-                yield writer.event({"type": "done", "finishReason": relay.stream.finish_reason,
-                                    "usage": usage.to_json() if usage else None})
-            else:
-                relay.report.error = item
-                yield writer.error(item, request_id=request_id)
+        async for batch in relay.batches(first):
+            yield start + b"".join([_encode(item, relay=relay, writer=writer, request_id=request_id)
+                                    for item in batch])
+            start = b""
     except asyncio.CancelledError:
         relay.report.cancelled = True
         raise
     finally:
         await relay.aclose()
         on_end(relay.report)
+
+
+def _final(item: Any) -> bool:
+    return item is _END or isinstance(item, GatewayError)
+
+
+def _encode(item: Any, *, relay: Relay, writer: EventWriter, request_id: str) -> bytes:
+    if isinstance(item, str):
+        if relay.report.first_chunk_s is None:
+            relay.report.first_chunk_s = time.perf_counter() - relay.started
+        return writer.event({"type": "chunk", "text": item})
+    if item is _TICK:
+        return PING
+    if item is _END:
+        usage = relay.stream.usage
+        return writer.event({"type": "done", "finishReason": relay.stream.finish_reason,
+                             "usage": usage.to_json() if usage else None})
+    relay.report.error = item
+    return writer.error(item, request_id=request_id)

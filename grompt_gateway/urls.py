@@ -7,8 +7,10 @@ from django.urls import include, path
 from grompt_gateway.api import api
 from grompt_gateway.django_adapter import DjangoHttpServer
 from grompt_gateway.routes import register_routes
+from proxy.docs import register_proxy_docs
 
 register_routes(DjangoHttpServer(api=api))
+register_proxy_docs(api)
 
 urlpatterns = [
     path("v1/", api.urls),

@@ -106,7 +106,8 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
         for pid in PROVIDER_IDS
     }
     return MultiAIWrapper(
-        registry=ProviderRegistry(configs),
+        registry=ProviderRegistry(configs, timeout_ms=settings.request_timeout_ms,
+                                  anthropic_max_tokens=min(4096, settings.max_output_tokens)),
         models={pid: settings.models(pid) for pid in PROVIDER_IDS},
         default_provider=settings.default_provider,
         default_model=settings.default_model,

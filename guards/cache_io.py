@@ -20,19 +20,29 @@ from django.core.cache.backends.locmem import LocMemCache
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# What an unreachable or failing cache raises: Django's Redis backend lets redis-py's errors through,
-# and DNS or socket failures surface as OSError.
+# What an unreachable or failing cache raises: Django's Redis backend lets redis-py's errors through;
+# DNS and socket failures, and CacheUnavailable below, are OSErrors.
 CACHE_ERRORS: Final[tuple[type[Exception], ...]] = (redis.exceptions.RedisError, OSError)
 
 log = logging.getLogger("guards.cache")
 
 
-class CacheRunner:
-    """Call blocking cache functions inline or in a worker thread, by the kind of cache."""
+class CacheUnavailable(OSError):
+    """The cache failed a moment ago; it is not asked again until its cool-off has passed."""
 
-    def __init__(self, cache: BaseCache, *, warn_every_s: float = 30.0) -> None:
+
+class CacheRunner:
+    """Call blocking cache functions inline or in a worker thread, by the kind of cache.
+
+    After a failure the cache is left alone for ``cool_off_s``: during an outage one request per
+    cool-off pays for the failed round trip, and the others fail open at once.
+    """
+
+    def __init__(self, cache: BaseCache, *, cool_off_s: float = 1.0, warn_every_s: float = 30.0) -> None:
         self.cache = cache
         self.inline = isinstance(cache, LocMemCache)
+        self._cool_off_s = cool_off_s
+        self._down_until = 0.0
         self._warn_every_s = warn_every_s
         self._last_warning = -warn_every_s
         self._suppressed = 0
@@ -40,7 +50,13 @@ class CacheRunner:
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if self.inline:
             return fn(*args, **kwargs)
-        return await sync_to_async(fn, thread_sensitive=False)(*args, **kwargs)
+        if time.monotonic() < self._down_until:
+            raise CacheUnavailable("cache cooling off after a failure")
+        try:
+            return await sync_to_async(fn, thread_sensitive=False)(*args, **kwargs)
+        except CACHE_ERRORS:
+            self._down_until = time.monotonic() + self._cool_off_s
+            raise
 
     def report_outage(self, exc: Exception, *, guard: str) -> None:
         """Log that a guard failed open; at most one line per ``warn_every_s`` (an outage is loud)."""

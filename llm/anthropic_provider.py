@@ -84,9 +84,9 @@ class AnthropicProvider:
     def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
         """Return the answer's text chunks; the request starts at the first iteration."""
         outcome = StreamOutcome()
-        return GenStream(self._chunks(self._params(input, options), outcome), outcome)
+        return GenStream(self._chunks(self._params(input, options), outcome=outcome), outcome)
 
-    async def _chunks(self, params: dict[str, Any], outcome: StreamOutcome) -> AsyncGenerator[str, None]:
+    async def _chunks(self, params: dict[str, Any], *, outcome: StreamOutcome) -> AsyncGenerator[str, None]:
         prompt_tokens = 0
         with _translate_errors():
             events = await self._client.messages.create(**params, stream=True)
@@ -127,9 +127,7 @@ class AnthropicProvider:
 
 def _prompt_tokens(usage: Usage | MessageDeltaUsage) -> int:
     # Cached prompt tokens are counted apart from ``input_tokens``; they are still prompt tokens.
-    return (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0) + (
-        usage.cache_read_input_tokens or 0
-    )
+    return (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
 
 
 def _usage(usage: Usage) -> GenUsage:

@@ -26,8 +26,17 @@ _FINISH: Final = {
     "STOP": "stop",
     "MAX_TOKENS": "length",
     **dict.fromkeys(
-        ("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
-         "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR"),
+        (
+            "SAFETY",
+            "RECITATION",
+            "BLOCKLIST",
+            "PROHIBITED_CONTENT",
+            "SPII",
+            "IMAGE_SAFETY",
+            "IMAGE_PROHIBITED_CONTENT",
+            "IMAGE_RECITATION",
+            "MODEL_ARMOR",
+        ),
         "content_filter",
     ),
 }
@@ -53,7 +62,7 @@ class GeminiProvider:
         with _translate_errors():
             response = await self._chat(input, options).send_message(input.user)
         outcome = StreamOutcome()
-        text = _read(response, outcome)
+        text = _read(response, outcome=outcome)
         return GenResult(
             text=text,
             provider=_ID,
@@ -65,28 +74,28 @@ class GeminiProvider:
     def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
         """Return the answer's text chunks; the request starts at the first iteration."""
         outcome = StreamOutcome()
-        return GenStream(self._chunks(input, options, outcome), outcome)
+        return GenStream(self._chunks(input, options, outcome=outcome), outcome)
 
     async def _chunks(
-        self, input: GenInput, options: GenOptions | None, outcome: StreamOutcome
+        self, input: GenInput, options: GenOptions | None, *, outcome: StreamOutcome
     ) -> AsyncGenerator[str, None]:
         # google-genai's stream keeps its socket open after ``aclose()``; only cancelling the task that
         # iterates it closes the connection (STACK-NOTES § 1). So a pump task iterates it, and closing or
         # cancelling this generator cancels the pump. The one-slot queue keeps the pace of the consumer.
         queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=1)
-        pump = asyncio.create_task(self._pump(input, options, queue))
+        pump = asyncio.create_task(self._pump(input, options, queue=queue))
         try:
             while not isinstance(item := await queue.get(), _End):
                 if isinstance(item, BaseException):
                     raise item
-                text = _read(item, outcome)
+                text = _read(item, outcome=outcome)
                 if text:
                     yield text
         finally:
             pump.cancel()
             await asyncio.wait([pump])
 
-    async def _pump(self, input: GenInput, options: GenOptions | None, queue: asyncio.Queue[_Item]) -> None:
+    async def _pump(self, input: GenInput, options: GenOptions | None, *, queue: asyncio.Queue[_Item]) -> None:
         try:
             with _translate_errors():
                 responses = await self._chat(input, options).send_message_stream(input.user)
@@ -109,7 +118,7 @@ class GeminiProvider:
         return self._client.aio.chats.create(model=self._model, config=config)
 
 
-def _read(response: types.GenerateContentResponse, outcome: StreamOutcome) -> str:
+def _read(response: types.GenerateContentResponse, *, outcome: StreamOutcome) -> str:
     """Return the text parts of the first candidate, and note usage and finish reason in ``outcome``."""
     if response.usage_metadata is not None:
         outcome.usage = _usage(response.usage_metadata)

@@ -104,14 +104,12 @@ class MultiAIWrapper:
         return pid, self._models[pid][0]
 
     def configured(self, pid: ProviderId) -> bool:
+        """Tell whether ``pid`` has an API key."""
         return self._registry.configured(pid)
 
     def providers(self) -> list[ProviderInfo]:
         """Return every provider, configured or not, with its model list."""
-        return [
-            ProviderInfo(id=pid, configured=self.configured(pid), models=self._models[pid])
-            for pid in PROVIDER_IDS
-        ]
+        return [ProviderInfo(id=pid, configured=self.configured(pid), models=self._models[pid]) for pid in PROVIDER_IDS]
 
     def is_listed(self, pid: ProviderId, model: str) -> bool:
         """Tell whether ``model`` is in ``pid``'s configured list (bounds metric label values)."""
@@ -127,7 +125,7 @@ class MultiAIWrapper:
             try:
                 return await self._within(port.generate(input, options), provider=provider, deadline=deadline)
             except GatewayError as exc:
-                self._report(provider, exc)
+                self._report(exc, provider=provider)
                 await self._pause_or_raise(exc, retries_done=retries_done, deadline=deadline)
         raise AssertionError("unreachable")  # pragma: no cover - count() never ends
 
@@ -160,9 +158,7 @@ class MultiAIWrapper:
         loop = asyncio.get_running_loop()
         end = loop.time() + self._stream_timeout_s
         first_deadline = min(loop.time() + self._request_timeout_s, end)
-        inner, chunk = await self._first_chunk(
-            port, input, options, provider=provider, deadline=first_deadline
-        )
+        inner, chunk = await self._first_chunk(port, input, options, provider=provider, deadline=first_deadline)
         try:
             while chunk is not None:
                 outcome.usage, outcome.finish_reason = inner.usage, inner.finish_reason
@@ -198,7 +194,7 @@ class MultiAIWrapper:
         try:
             return await self._within(anext(inner, None), provider=provider, deadline=deadline)
         except GatewayError as exc:
-            self._report(provider, exc)
+            self._report(exc, provider=provider)
             raise
 
     async def _within(self, step: Awaitable[T], *, provider: ProviderId, deadline: float) -> T:
@@ -219,7 +215,7 @@ class MultiAIWrapper:
             raise exc
         await asyncio.sleep(delay_s)
 
-    def _report(self, provider: ProviderId, exc: GatewayError) -> None:
+    def _report(self, exc: GatewayError, *, provider: ProviderId) -> None:
         if self._on_upstream_error is not None:
             self._on_upstream_error(provider, failure_code(exc))
 

@@ -54,9 +54,9 @@ class OpenAIProvider:
     def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
         """Return the answer's text chunks; the request starts at the first iteration."""
         outcome = StreamOutcome()
-        return GenStream(self._chunks(self._params(input, options), outcome), outcome)
+        return GenStream(self._chunks(self._params(input, options), outcome=outcome), outcome)
 
-    async def _chunks(self, params: dict[str, Any], outcome: StreamOutcome) -> AsyncGenerator[str, None]:
+    async def _chunks(self, params: dict[str, Any], *, outcome: StreamOutcome) -> AsyncGenerator[str, None]:
         with _translate_errors():
             # The final usage chunk is opt-in; it arrives last with ``choices == []``.
             chunks = await self._client.chat.completions.create(

@@ -82,12 +82,12 @@ class ProviderRegistry:
         if not self.configured(pid):
             raise ProviderNotConfigured(f"{pid} is not configured on this gateway (no API key)")
         if pid == "openai":
-            return OpenAIProvider(client=self._client(pid, self._new_openai), model=model)
+            return OpenAIProvider(client=self._client(pid, build=self._new_openai), model=model)
         if pid == "anthropic":
-            client = self._client(pid, self._new_anthropic)
+            client = self._client(pid, build=self._new_anthropic)
             max_tokens = self._anthropic_max_tokens
             return AnthropicProvider(client=client, model=model, default_max_tokens=max_tokens)
-        return GeminiProvider(client=self._client(pid, self._new_gemini), model=model)
+        return GeminiProvider(client=self._client(pid, build=self._new_gemini), model=model)
 
     async def aclose(self) -> None:
         """Close the clients built on the running loop; forget those of loops already closed."""
@@ -96,7 +96,7 @@ class ProviderRegistry:
         for _, close in held.values():
             await close()
 
-    def _client(self, pid: ProviderId, build: Callable[[ProviderConfig], tuple[T, _Close]]) -> T:
+    def _client(self, pid: ProviderId, *, build: Callable[[ProviderConfig], tuple[T, _Close]]) -> T:
         loop = asyncio.get_running_loop()
         held = self._clients.get(loop)
         if held is None:

@@ -50,10 +50,12 @@ def stream_error(*, provider: ProviderId, status: int | None) -> GatewayError:
 
 
 def connection_error(*, provider: ProviderId) -> UpstreamConnectionError:
+    """Return the gateway error for a provider that could not be reached or dropped the connection."""
     return UpstreamConnectionError(f"lost the connection to {provider}")
 
 
 def deadline_error(*, provider: ProviderId) -> DeadlineExceeded:
+    """Return the gateway error for a provider that did not answer before a deadline."""
     return DeadlineExceeded(f"{provider} did not answer in time")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from http.cookiejar import Cookie, CookieJar
@@ -39,6 +40,10 @@ _DROPPED_RESPONSE_HEADERS: Final = frozenset({
 # and uvicorn would refuse to end the answer.
 _BODYLESS_STATUSES: Final = frozenset({204, 304})
 _GET_RETRY_DELAY_S: Final = 0.05
+_UNSAFE_QUERY_BYTE: Final = re.compile(rb"[^\x21-\x7e]|#")
+# httpx's default pool sizes; idle connections expire at 4 s, below the 5 s idle timeout of uvicorn and
+# Node, so we drop one before GoBE does and never send on a socket it is closing at that moment.
+_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
 
 
 class GoBEClient:
@@ -61,7 +66,7 @@ class GoBEClient:
         self.timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
                                      pool=connect_timeout_s)
         self.forward_cookies = forward_cookies
-        self.trusted_proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+        self.trusted_proxies = _networks(trusted_proxies)
         self.transport = transport  # None: httpx's pooled HTTP transport; tests may bring their own
         self._client: httpx.AsyncClient | None = None
 
@@ -72,7 +77,7 @@ class GoBEClient:
             # trust_env=False: HTTP(S)_PROXY or .netrc must never reroute or decorate GoBE calls.
             self._client = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=False, trust_env=False, transport=self.transport,
-                cookies=_NoCookieJar(),
+                cookies=_NoCookieJar(), limits=_LIMITS,
                 headers={"accept-encoding": "identity", "user-agent": "grompt-gateway"},
             )
         return self._client
@@ -83,7 +88,10 @@ class GoBEClient:
             await client.aclose()
 
     def url(self, path: str, *, query: bytes) -> httpx.URL:
+        """``path`` (as ``normalise_path`` returns it) under the base URL, with the query kept verbatim
+        except bytes a URL cannot carry raw, which are percent-encoded."""
         base_path = self.base_url.raw_path.split(b"?")[0].rstrip(b"/")
+        query = _UNSAFE_QUERY_BYTE.sub(lambda m: b"%%%02X" % m.group()[0], query)
         target = base_path + b"/" + path.encode("ascii") + (b"?" + query if query else b"")
         return self.base_url.copy_with(raw_path=target)
 
@@ -156,6 +164,16 @@ class GoBEClient:
         except ValueError:
             return False
         return any(address in network for network in self.trusted_proxies)
+
+
+def _networks(entries: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES has value {entry!r}. Not a valid IP address or network.") from None
+    return tuple(networks)
 
 
 class _NoCookieJar(CookieJar):

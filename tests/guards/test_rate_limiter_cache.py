@@ -44,3 +44,21 @@ async def test_an_unreachable_redis_fails_open_and_says_so_once(free_port_url: s
     warnings = [r for r in caplog.records if r.name == "guards.cache"]
     assert len(warnings) == 1
     assert "rate limit not enforced (fail open)" in warnings[0].getMessage()
+
+
+class CountingRedis(RedisCache):
+    """Real (unreachable) Redis that counts how often it is asked."""
+
+    asked = 0
+
+    def add(self, *args: object, **kwargs: object) -> bool:
+        self.asked += 1
+        return bool(super().add(*args, **kwargs))  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_during_an_outage_the_cache_is_asked_once_per_cool_off(free_port_url: str) -> None:
+    cache = CountingRedis(free_port_url, {})
+    limiter = RateLimiter(rps=1, cache=cache)
+    assert [await limiter.hit("org:acme") for _ in range(5)] == [None] * 5
+    assert cache.asked == 1

@@ -33,9 +33,7 @@ async def assert_upstream_saw_the_client_go(mock: MockLLMServer, *, since: float
     assert request.disconnected_s - since < PROMPTLY_S
 
 
-def open_stream(
-    registry: ProviderRegistry, multi: MultiAIWrapper, pid: ProviderId, model: str, via: str
-) -> GenStream:
+def open_stream(registry: ProviderRegistry, multi: MultiAIWrapper, pid: ProviderId, model: str, via: str) -> GenStream:
     if via == "port":
         return registry.bind(pid, model).stream(PROMPT)
     return multi.stream(PROMPT, provider=pid, model=model)

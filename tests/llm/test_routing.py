@@ -11,9 +11,7 @@ from llm.types import ProviderId
 from tests.llm.wiring import MODELS
 
 
-def routing(
-    *, default_provider: ProviderId = "gemini", default_model: str = "gemini-2.5-flash"
-) -> MultiAIWrapper:
+def routing(*, default_provider: ProviderId = "gemini", default_model: str = "gemini-2.5-flash") -> MultiAIWrapper:
     registry = ProviderRegistry({"openai": ProviderConfig(id="openai", api_key="sk-hidden")})
     return MultiAIWrapper(
         registry=registry,

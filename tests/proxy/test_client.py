@@ -82,6 +82,7 @@ def test_the_target_is_always_under_the_base_url() -> None:
     gobe = GoBEClient(base_url="https://gobe.internal:8443/api/", connect_timeout_s=1, read_timeout_s=1)
     assert str(gobe.url("files/a%20b", query=b"x=1&y=%2F")) == "https://gobe.internal:8443/api/files/a%20b?x=1&y=%2F"
     assert str(gobe.url("", query=b"")) == "https://gobe.internal:8443/api/"
+    assert gobe.url("files", query=b"q=\xc3\xa9 #x&r=%zz").raw_path == b"/api/files?q=%C3%A9%20%23x&r=%zz"
 
 
 def test_one_pool_per_client_with_the_configured_timeouts() -> None:
@@ -104,3 +105,9 @@ async def test_aclose_closes_the_pool_and_a_later_use_opens_a_new_one() -> None:
 def test_a_base_url_that_is_not_http_fails_at_start_up(url: str) -> None:
     with pytest.raises(ValueError, match="GOBE_BASE_URL"):
         GoBEClient(base_url=url, connect_timeout_s=1, read_timeout_s=1)
+
+
+def test_a_bad_trusted_proxy_entry_fails_at_start_up() -> None:
+    with pytest.raises(ValueError, match=r"TRUSTED_PROXIES has value 'proxy\.local'"):
+        GoBEClient(base_url="http://gobe.internal", connect_timeout_s=1, read_timeout_s=1,
+                   trusted_proxies=["10.0.0.0/8", "proxy.local"])
