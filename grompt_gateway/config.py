@@ -8,6 +8,7 @@ A bad value stops start-up with one line naming the variable, in starlette's wor
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -194,6 +195,11 @@ def _validate(s: GatewaySettings) -> None:
             fail(name.upper(), url, "Must be an http:// or https:// URL.")
     if s.cache_url is not None and not s.cache_url.startswith(("redis://", "rediss://", "locmem://")):
         fail("CACHE_URL", s.cache_url, "Must be redis://…, rediss://… or locmem://.")
+    for entry in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            fail("TRUSTED_PROXIES", entry, "Not a valid IP address or network.")
     for origin in s.cors_allowed_origins:
         if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
             fail("CORS_ALLOWED_ORIGINS", origin, "Each origin is scheme://host[:port], no path.")

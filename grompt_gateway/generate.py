@@ -14,7 +14,7 @@ import orjson
 
 from grompt_gateway.config import GatewaySettings
 from grompt_gateway.http_port import RequestContext, ResponsePayload
-from grompt_gateway.llm_metrics import record_cancelled, record_result, record_stream
+from grompt_gateway.llm_metrics import record_result, record_stream
 from grompt_gateway.request_scope import REQUEST_ID, annotate
 from grompt_gateway.schemas import GenerateIn, OptionsIn, StreamQuery
 from grompt_gateway.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
@@ -92,7 +92,7 @@ async def _generate_json(services: Services, call: GenCall) -> ResponsePayload:
         result = await services.multi.generate(call.input, call.options, provider=call.provider, model=call.model)
     except asyncio.CancelledError:
         # The client left: Django cancelled us, which aborted the provider call.
-        record_cancelled(services, provider=call.provider, model=call.model)
+        annotate(cancelled=True)
         raise
     record_result(services, result=result, elapsed_s=time.perf_counter() - started)
     return ResponsePayload(body=result.to_json())

@@ -34,10 +34,6 @@ def record_result(services: Services, *, result: GenResult, elapsed_s: float) ->
     annotate(finish_reason=result.finish_reason)
 
 
-def record_cancelled(services: Services, *, provider: ProviderId, model: str) -> None:
-    annotate(cancelled=True)
-
-
 def record_stream(services: Services, *, call_provider: ProviderId, call_model: str, stream: GenStream,
                   report: StreamReport, elapsed_s: float) -> None:
     label = model_label(services, provider=call_provider, model=call_model)

@@ -46,8 +46,10 @@ MIDDLEWARE = [
 
 def _caches(cache_url: str | None) -> dict[str, Any]:
     if cache_url and cache_url.startswith(("redis://", "rediss://")):
+        # redis-py has no connect timeout by default: an unreachable Redis would hold requests for minutes.
         return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url,
-                            "KEY_PREFIX": "grompt"}}
+                            "KEY_PREFIX": "grompt",
+                            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}}}
     return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                         "LOCATION": "grompt-gateway", "OPTIONS": {"MAX_ENTRIES": 100_000}}}
 

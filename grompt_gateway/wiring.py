@@ -65,7 +65,7 @@ class Services:
     def gobe(self) -> GoBEClient | None:
         """The GoBE pass-through client (one pool per process); ``None`` while GOBE_BASE_URL is unset."""
         if self._gobe is None and self.settings.gobe_base_url is not None:
-            self._gobe = build_gobe(self.settings)
+            self._gobe = build_gobe(self.settings, trusted_peer=self.client_keys.is_trusted_peer)
             self._closers.insert(0, self._gobe.aclose)
         return self._gobe
 
@@ -117,7 +117,7 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
     )
 
 
-def build_gobe(settings: GatewaySettings) -> GoBEClient:
+def build_gobe(settings: GatewaySettings, *, trusted_peer: Callable[[str], bool]) -> GoBEClient:
     from proxy import GoBEClient
 
     assert settings.gobe_base_url is not None
@@ -126,7 +126,7 @@ def build_gobe(settings: GatewaySettings) -> GoBEClient:
         connect_timeout_s=settings.proxy_connect_timeout_ms / 1000,
         read_timeout_s=settings.proxy_read_timeout_ms / 1000,
         forward_cookies=settings.proxy_forward_cookies,
-        trusted_proxies=settings.trusted_proxies,
+        trusted_peer=trusted_peer,
     )
 
 

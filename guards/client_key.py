@@ -63,6 +63,11 @@ class ClientKeys:
     def _is_trusted(self, address: IPAddress) -> bool:
         return any(address.version == net.version and address in net for net in self._trusted)
 
+    def is_trusted_peer(self, peer: str) -> bool:
+        """Tell whether ``peer`` (an address string) is one of TRUSTED_PROXIES."""
+        address = _parse_ip(peer)
+        return address is not None and self._is_trusted(address)
+
 
 def org_key(org_id: str) -> str:
     """``org:<id>`` for a short id of safe characters; anything else is hashed, so keys stay bounded."""

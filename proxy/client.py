@@ -7,9 +7,8 @@ Imports httpx, the standard library and ``llm.errors`` only.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http.cookiejar import Cookie, CookieJar
 from typing import Final
@@ -56,7 +55,7 @@ class GoBEClient:
         connect_timeout_s: float,
         read_timeout_s: float,
         forward_cookies: bool = False,
-        trusted_proxies: Iterable[str] = (),
+        trusted_peer: Callable[[str], bool] = lambda _peer: False,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = httpx.URL(base_url)
@@ -66,7 +65,7 @@ class GoBEClient:
         self.timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
                                      pool=connect_timeout_s)
         self.forward_cookies = forward_cookies
-        self.trusted_proxies = _networks(trusted_proxies)
+        self.trusted_peer = trusted_peer  # TRUSTED_PROXIES, judged by the one parser (guards.ClientKeys)
         self.transport = transport  # None: httpx's pooled HTTP transport; tests may bring their own
         self._client: httpx.AsyncClient | None = None
 
@@ -109,7 +108,7 @@ class GoBEClient:
                 chain.append(value)
             elif name == b"x-forwarded-proto" and proto is None:
                 proto = value
-        if not self._trusted(client_ip):  # a client's own X-Forwarded-* claims are not believed
+        if client_ip is None or not self.trusted_peer(client_ip):  # a client's own X-Forwarded-* are not believed
             chain, proto = [], None
         if client_ip is not None:
             chain.append(client_ip.encode())
@@ -155,25 +154,6 @@ class GoBEClient:
         with translate_errors():
             async for chunk in response.aiter_raw():
                 yield chunk
-
-    def _trusted(self, client_ip: str | None) -> bool:
-        if client_ip is None or not self.trusted_proxies:
-            return False
-        try:
-            address = ipaddress.ip_address(client_ip)
-        except ValueError:
-            return False
-        return any(address in network for network in self.trusted_proxies)
-
-
-def _networks(entries: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"TRUSTED_PROXIES has value {entry!r}. Not a valid IP address or network.") from None
-    return tuple(networks)
 
 
 class _NoCookieJar(CookieJar):

@@ -3,27 +3,21 @@ through a ``ProviderRegistry`` pointed at its base URLs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from llm.multi import MultiAIWrapper
 from llm.registry import ProviderRegistry
 from llm.types import PROVIDER_IDS, ProviderId
-from mockllm import MockLLMServer, start_mock
+from mockllm import MockLLMServer
 from tests.llm.wiring import MODELS, FailureLog, make_multi, make_registry
 
 
-@pytest.fixture(scope="session")
-def mock_server() -> Iterator[MockLLMServer]:
-    with start_mock() as server:
-        yield server
-
-
 @pytest.fixture
-def mock(mock_server: MockLLMServer) -> MockLLMServer:
-    mock_server.reset()
-    return mock_server
+def mock(mock_llm: MockLLMServer) -> MockLLMServer:
+    """The session's mock upstream (tests/conftest.py), reset for this test."""
+    return mock_llm
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import anthropic
 import openai
@@ -10,19 +10,13 @@ import pytest
 from google import genai
 from google.genai import types
 
-from mockllm import MockLLMServer, start_mock
-
-
-@pytest.fixture(scope="session")
-def mock_server() -> Iterator[MockLLMServer]:
-    with start_mock() as server:
-        yield server
+from mockllm import MockLLMServer
 
 
 @pytest.fixture
-def mock(mock_server: MockLLMServer) -> MockLLMServer:
-    mock_server.reset()
-    return mock_server
+def mock(mock_llm: MockLLMServer) -> MockLLMServer:
+    """The session's mock upstream (tests/conftest.py), reset for this test."""
+    return mock_llm
 
 
 @pytest.fixture

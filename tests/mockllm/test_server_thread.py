@@ -55,9 +55,9 @@ def test_start_mock_gives_each_sdk_its_base_url() -> None:
         assert mock.wait_for_disconnect(timeout_s=0.01) is False
 
 
-def test_two_mocks_run_side_by_side(mock_server: MockLLMServer) -> None:
+def test_two_mocks_run_side_by_side(mock: MockLLMServer) -> None:
     with MockLLMServer() as other:
-        assert other.port != mock_server.port
+        assert other.port != mock.port
 
 
 def test_python_dash_m_mockllm_serves_until_interrupted() -> None:

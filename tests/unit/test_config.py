@@ -42,6 +42,7 @@ def test_missing_env_file_is_fine() -> None:
     ({"OPENAI_BASE_URL": "ftp://x"}, "OPENAI_BASE_URL has value 'ftp://x'."),
     ({"CACHE_URL": "memcached://x"}, "CACHE_URL has value 'memcached://x'."),
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL has value 'LOUD'."),
+    ({"TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "TRUSTED_PROXIES has value 'proxy.local'. Not a valid IP"),
     ({"MAX_BODY_BYTES": "0"}, "MAX_BODY_BYTES has value 0. Must be positive."),
     ({"CORS_ALLOWED_ORIGINS": "https://a.example/"}, "CORS_ALLOWED_ORIGINS has value 'https://a.example/'."),
 ])
