@@ -73,8 +73,8 @@ def test_a_stream_past_stream_timeout_ends_with_an_error_event(gateway_with: Sta
     assert transcript.types[0] == "start" and "chunk" in transcript.types
     assert transcript.types[-1] == "error"
     assert transcript.last("error")["error"]["code"] == "timeout"
-    assert transcript.events[-1].arrived_s < 1.7
     assert mock_llm.wait_for_disconnect(timeout_s=2)
+    assert mock_llm.requests[0].chunks_sent < 40  # cut short, not run to the end for nobody
 
 
 def test_a_stream_idle_past_request_timeout_ends_with_an_error_event(gateway_with: Start,

@@ -10,15 +10,18 @@ import pytest
 
 from guards import Rate
 from mockllm import MockLLMServer
-from tests.guards.windows import start_of_a_window, still_in
+from tests.guards.windows import in_one_window
 from tests.support.gateway import GatewayThread
 
 Start = Callable[..., GatewayThread]
 BODY = {"user": "hi"}
 
 
-def burst(client: httpx.Client, count: int, *, org: str | None = None) -> list[httpx.Response]:
+def burst(client: httpx.Client, count: int, *, org: str | None = None,
+          forwarded_for: str | None = None) -> list[httpx.Response]:
     headers = {"X-Org-Id": org} if org else {}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
     return [client.post("/v1/generate", json=BODY, headers=headers) for _ in range(count)]
 
 
@@ -26,14 +29,20 @@ def statuses(responses: list[httpx.Response]) -> list[int]:
     return [response.status_code for response in responses]
 
 
+def org() -> str:
+    return uuid.uuid4().hex
+
+
 def test_a_burst_over_the_limit_gets_short_429_json_and_the_provider_is_not_called(
         gateway_with: Start, mock_llm: MockLLMServer) -> None:
     gateway = gateway_with(rate_limit_rps=3)
-    org = uuid.uuid4().hex
+
+    def five() -> list[httpx.Response]:
+        mock_llm.reset()
+        return burst(client, 5, org=org())
+
     with httpx.Client(base_url=gateway.url) as client:
-        second = start_of_a_window()
-        responses = burst(client, 5, org=org)
-        assert still_in(second), "the burst crossed a window edge"
+        responses = in_one_window(five)
     assert statuses(responses) == [200, 200, 200, 429, 429]
     assert len(mock_llm.requests) == 3
     refused = responses[3]
@@ -48,9 +57,7 @@ def test_a_burst_over_the_limit_gets_short_429_json_and_the_provider_is_not_call
 def test_allowed_responses_carry_the_ratelimit_headers(gateway_with: Start) -> None:
     gateway = gateway_with(rate_limit_rps=3)
     with httpx.Client(base_url=gateway.url) as client:
-        second = start_of_a_window()
-        responses = burst(client, 3, org=uuid.uuid4().hex)
-        assert still_in(second)
+        responses = in_one_window(lambda: burst(client, 3, org=org()))
     assert [r.headers["ratelimit-remaining"] for r in responses] == ["2", "1", "0"]
     assert {r.headers["ratelimit-limit"] for r in responses} == {"3"}
     assert {r.headers["ratelimit-reset"] for r in responses} == {"1"}
@@ -58,62 +65,65 @@ def test_allowed_responses_carry_the_ratelimit_headers(gateway_with: Start) -> N
 
 def test_orgs_are_counted_separately(gateway_with: Start) -> None:
     gateway = gateway_with(rate_limit_rps=2)
-    acme, globex = uuid.uuid4().hex, uuid.uuid4().hex
     with httpx.Client(base_url=gateway.url) as client:
-        second = start_of_a_window()
-        first = burst(client, 3, org=acme)
-        other = burst(client, 2, org=globex)
-        assert still_in(second)
-    assert statuses(first) == [200, 200, 429]
-    assert statuses(other) == [200, 200]
+        acme, globex = in_one_window(lambda: (burst(client, 3, org=org()), burst(client, 2, org=org())))
+    assert statuses(acme) == [200, 200, 429]
+    assert statuses(globex) == [200, 200]
 
 
 def test_a_spoofed_forwarded_for_does_not_give_a_new_bucket(gateway_with: Start) -> None:
     gateway = gateway_with(rate_limit_rps=2)  # no TRUSTED_PROXIES: the peer (127.0.0.1) is the client
     with httpx.Client(base_url=gateway.url) as client:
-        second = start_of_a_window(fresh=True)  # the 127.0.0.1 bucket is shared with other tests
-        responses = [client.post("/v1/generate", json=BODY, headers={"X-Forwarded-For": f"203.0.113.{n}"})
-                     for n in range(3)]
-        assert still_in(second)
+        # A new second: the 127.0.0.1 bucket is shared with other tests.
+        responses = in_one_window(lambda: [burst(client, 1, forwarded_for=f"203.0.113.{n}")[0] for n in range(3)],
+                                  fresh=True)
     assert statuses(responses) == [200, 200, 429]
 
 
 def test_forwarded_for_from_a_trusted_proxy_gives_each_client_its_bucket(gateway_with: Start) -> None:
     gateway = gateway_with(rate_limit_rps=1, trusted_proxies=("127.0.0.1",))
-    alice, bob = f"198.51.100.{uuid.uuid4().int % 250}", "2001:db8::" + uuid.uuid4().hex[:4]
+
+    def alice_bob_alice() -> list[httpx.Response]:
+        alice, bob = f"198.51.100.{uuid.uuid4().int % 250}", "2001:db8:" + uuid.uuid4().hex[:4] + "::1"
+        return [burst(client, 1, forwarded_for=f"1.1.1.1, {ip}")[0] for ip in (alice, bob, alice)]
+
     with httpx.Client(base_url=gateway.url) as client:
-        second = start_of_a_window()
-        responses = [client.post("/v1/generate", json=BODY, headers={"X-Forwarded-For": f"1.1.1.1, {ip}"})
-                     for ip in (alice, bob, alice)]
-        assert still_in(second)
+        responses = in_one_window(alice_bob_alice)
     assert statuses(responses) == [200, 200, 429]
 
 
 def test_the_proxy_routes_are_limited_too(gateway_with: Start) -> None:
-    gateway = gateway_with(rate_limit_rps=1)  # no GOBE_BASE_URL: an allowed call answers 503
-    with httpx.Client(base_url=gateway.url, headers={"X-Org-Id": uuid.uuid4().hex}) as client:
-        second = start_of_a_window()
-        responses = [client.get("/v1/proxy/files/1") for _ in range(2)]
-        assert still_in(second)
+    gateway = gateway_with(rate_limit_rps=1)  # no GOBE_BASE_URL: an allowed call is answered 403 or 503
+
+    def two() -> list[httpx.Response]:
+        headers = {"X-Org-Id": org()}
+        return [client.get("/v1/proxy/files/1", headers=headers) for _ in range(2)]
+
+    with httpx.Client(base_url=gateway.url) as client:
+        responses = in_one_window(two)
     assert statuses(responses)[1] == 429
 
 
 def test_health_metrics_docs_and_preflights_are_never_limited(gateway_with: Start) -> None:
     gateway = gateway_with(rate_limit_rps=1, cors_allowed_origins=("https://app.example",))
     preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
-    with httpx.Client(base_url=gateway.url, headers={"X-Org-Id": uuid.uuid4().hex}) as client:
-        second = start_of_a_window()
-        for path in ("/v1/health", "/metrics", "/v1/openapi.json"):
-            assert statuses([client.get(path) for _ in range(4)]) == [200] * 4, path
-        assert statuses([client.options("/v1/generate", headers=preflight) for _ in range(3)]) == [200] * 3
-        assert statuses(burst(client, 2)) == [200, 429]  # preflights did not use the budget
-        assert still_in(second)
+
+    def everything() -> tuple[list[int], list[int]]:
+        client.headers["X-Org-Id"] = org()
+        free = [client.get(path).status_code for path in ("/v1/health", "/metrics", "/v1/openapi.json") * 3]
+        free += [client.options("/v1/generate", headers=preflight).status_code for _ in range(3)]
+        return free, statuses(burst(client, 2))
+
+    with httpx.Client(base_url=gateway.url) as client:
+        free, counted = in_one_window(everything)
+    assert free == [200] * 12
+    assert counted == [200, 429]  # the preflights did not use the budget
 
 
 def test_a_limit_of_zero_turns_the_limit_off(gateway_with: Start, mock_llm: MockLLMServer) -> None:
     gateway = gateway_with(rate_limit_rps=0)
     with httpx.Client(base_url=gateway.url) as client:
-        responses = burst(client, 8, org=uuid.uuid4().hex)
+        responses = burst(client, 8, org=org())
     assert statuses(responses) == [200] * 8
     assert "ratelimit-limit" not in responses[0].headers
     assert len(mock_llm.requests) == 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 
 import pytest
@@ -11,18 +12,18 @@ import redis
 from django.core.cache.backends.redis import RedisCache
 
 from guards import RateLimiter
-from tests.guards.windows import start_of_a_window, still_in
 
 
 @pytest.mark.anyio
 async def test_limiters_on_one_redis_share_one_count(redis_url: str, redis_client: redis.Redis) -> None:
     one, two = (RateLimiter(rps=3, cache=RedisCache(redis_url, {})) for _ in range(2))
-    key = "org:" + uuid.uuid4().hex
-    second = start_of_a_window()
-    allowed = [usage.allowed for usage in [await limiter.hit(key) for limiter in (one, two, one, two, one)]
-               if usage is not None]
-    assert still_in(second)
-    assert allowed == [True, True, True, False, False]
+    for _ in range(3):  # five local round trips fit in one window unless the machine stalls
+        await asyncio.sleep(1 - time.time() % 1 + 0.005)
+        second, key = int(time.time()), "org:" + uuid.uuid4().hex
+        usages = [await limiter.hit(key) for limiter in (one, two, one, two, one)]
+        if int(time.time()) == second:
+            break
+    assert [usage.allowed if usage else None for usage in usages] == [True, True, True, False, False]
 
 
 @pytest.mark.anyio

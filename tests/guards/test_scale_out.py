@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from mockllm import MockLLMServer
-from tests.guards.windows import start_of_a_window, still_in
+from tests.guards.windows import in_one_window
 from tests.support.process import free_port, start_process, stop_process, wait_healthy
 
 pytestmark = pytest.mark.redis
@@ -47,11 +47,13 @@ def _ready(url: str, process: subprocess.Popen[str]) -> None:
 
 
 def test_one_limit_is_shared_by_both_processes(gateways: tuple[str, str], mock_llm: MockLLMServer) -> None:
-    headers = {"X-Org-Id": uuid.uuid4().hex}
-    with httpx.Client(headers=headers, timeout=10) as client:
-        second = start_of_a_window()
-        responses = [client.post(f"{url}/v1/generate", json={"user": "hi"}) for url in gateways * 3]
-        assert still_in(second)
+    def alternate() -> list[httpx.Response]:
+        mock_llm.reset()
+        headers = {"X-Org-Id": uuid.uuid4().hex}
+        return [client.post(f"{url}/v1/generate", json={"user": "hi"}, headers=headers) for url in gateways * 3]
+
+    with httpx.Client(timeout=10) as client:
+        responses = in_one_window(alternate)
     assert [r.status_code for r in responses] == [200, 200, 200, 429, 429, 429]
     assert len(mock_llm.requests) == 3
 
