@@ -173,6 +173,7 @@ async def _restart(plan: Plan, s: _Subject, *, upstream: Proc, logs: Path) -> No
 
 async def run(plan: Plan, *, logs: Path) -> tuple[str, str]:
     """Measure everything; return (the setup notes, the table)."""
+    load_before = os.getloadavg()[0]
     upstream = await servers.upstream(cpus=plan.load_cpus, logs=logs)
     subjects: list[_Subject] = []
     try:
@@ -199,11 +200,11 @@ async def run(plan: Plan, *, logs: Path) -> tuple[str, str]:
                 s.proc.stop()
         upstream.stop()
     direct, gateway, *peer = (s.figures for s in subjects)
-    notes = _notes(plan, stack=stack)
+    notes = _notes(plan, stack=stack, load_before=load_before)
     return notes, table(direct, gateway, peer[0] if peer else None, concurrencies=(1, 16))
 
 
-def _notes(plan: Plan, *, stack: dict[str, bool]) -> str:
+def _notes(plan: Plan, *, stack: dict[str, bool], load_before: float) -> str:
     import importlib.metadata as md
     import platform
 
@@ -222,4 +223,6 @@ def _notes(plan: Plan, *, stack: dict[str, bool]) -> str:
         f"streams: {plan.chunks} chunks {plan.gap_ms:g} ms apart, c=1 ×{plan.c1_streams} and "
         f"c=16 ×{plan.c16_streams} per repetition; streams/s: wrk -c16 {plan.load_s:g} s, no gap; "
         f"open streams: {plan.open_streams} at {plan.open_gap_ms:g} ms per chunk, on a fresh server",
+        f"- load average before the run: {load_before:.2f} (anything above ~0.3 means other work shared the "
+        "cores: the absolute figures then drop, the server CPU per request much less)",
     ])

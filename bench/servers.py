@@ -34,12 +34,12 @@ async def upstream(*, cpus: str | None, logs: Path) -> Proc:
 
 
 async def gateway(*, upstream_url: str, workers: int, cpus: str | None, logs: Path) -> Proc:
-    """uvicorn with its defaults (``--loop auto --http auto``), as production starts it."""
+    """uvicorn as the README starts it in production, with ``--loop auto --http auto`` (uvloop, httptools)."""
     port = free_port()
     argv = pinned([
         sys.executable, "-m", "uvicorn", "grompt_gateway.asgi:application", "--app-dir", str(REPO),
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--lifespan", "on",
-        "--no-access-log", "--timeout-graceful-shutdown", "2",
+        "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "2",
     ], cpus=cpus)
     env = {**os.environ, **GATEWAY_ENV, "OPENAI_BASE_URL": f"{upstream_url}/v1", "PYTHONPATH": str(REPO)}
     # The working directory holds no .env file, so only the values above configure the gateway.

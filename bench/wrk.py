@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def _script(*, body: bytes, workdir: Path) -> Path:
     # A level-2 long bracket: the body can never contain "]==]".
     text = body.decode()
     assert "]==]" not in text
-    script = workdir / f"wrk-{abs(hash(text))}.lua"
+    script = workdir / f"wrk-{hashlib.sha1(body).hexdigest()[:12]}.lua"
     script.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
