@@ -69,7 +69,7 @@ class StreamReport:
 
 
 class Relay:
-    """Pump ``stream`` into a queue from its own task; iterate ``events()`` to relay it."""
+    """Pump ``stream`` into a queue from its own task; ``sse_body`` relays it from ``batches()``."""
 
     def __init__(self, stream: GenStream, *, heartbeat_s: float, started: float) -> None:
         self.stream = stream

@@ -4,6 +4,9 @@ closed by ``aclose()`` (test_errors.py shows the SDKs never retry); and RetryPol
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import anthropic
 import openai
@@ -113,3 +116,30 @@ def test_no_retry_past_the_limit_the_deadline_or_for_what_cannot_succeed() -> No
 
 def rate_limited(retry_after_s: float) -> UpstreamError:
     return UpstreamError("x", upstream_status=429, retry_after_s=retry_after_s)
+
+
+def test_building_a_registry_imports_only_the_sdks_of_configured_providers() -> None:
+    code = (
+        "import sys\n"
+        "from llm.registry import ProviderConfig, ProviderRegistry\n"
+        "before = sorted({'openai', 'anthropic', 'google.genai'} & set(sys.modules))\n"
+        "configs = {'openai': ProviderConfig(id='openai', api_key='k'), 'gemini': ProviderConfig(id='gemini')}\n"
+        "ProviderRegistry(configs)\n"
+        "print(before, sorted({'openai', 'anthropic', 'google.genai'} & set(sys.modules)))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True, timeout=60)
+
+    assert out.stdout.strip() == "[] ['openai']"
+
+
+@pytest.mark.anyio
+async def test_a_registry_built_on_a_running_loop_has_its_clients_ready(mock: MockLLMServer) -> None:
+    registry = make_registry(mock)
+    try:
+        # Built at construction (start-up), so a later bind gets the very same client.
+        held = getattr(registry, "_clients")[asyncio.get_running_loop()]  # noqa: B009
+        assert set(held) == {"openai", "anthropic", "gemini"}
+        assert sdk_client(registry, "openai", "gpt-4o-mini") is held["openai"][0]
+    finally:
+        await registry.aclose()
