@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Final
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from grompt_gateway.asgi_types import ASGIApp, Receive, Scope, Send
 from grompt_gateway.config import GatewaySettings
 from grompt_gateway.django_handler import GatewayASGIHandler
 from grompt_gateway.edge import Edge

@@ -16,8 +16,8 @@ import uvicorn
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from ninja import Body, NinjaAPI, Query, Schema
+from starlette.types import ASGIApp
 
-from grompt_gateway.asgi_types import ASGIApp
 from grompt_gateway.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
 
 

@@ -25,8 +25,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
-
-from grompt_gateway.asgi_types import Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 # Django's own spelling of the ASGI callables (django-stubs); at run time both are the same dicts.
 _DjangoReceive = Callable[[], Awaitable[Mapping[str, Any]]]

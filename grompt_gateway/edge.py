@@ -10,10 +10,12 @@ import logging
 import time
 from typing import Any
 
-from grompt_gateway.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from grompt_gateway.http_errors import INTERNAL_ERROR, error_headers, error_json, status_for
 from grompt_gateway.metrics import REQUEST_LATENCY, REQUESTS, route_label
 from grompt_gateway.request_scope import ACCESS_FIELDS, REQUEST_ID, sanitise_request_id
+from guards.asgi import header
 from llm.errors import GatewayError
 
 access_log = logging.getLogger("grompt_gateway.access")
@@ -32,13 +34,6 @@ async def send_error(send: Send, exc: GatewayError, *, request_id: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 class Edge:
     """Bind a request id, log one access line, count the request, render early errors."""
 
@@ -50,7 +45,7 @@ class Edge:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = sanitise_request_id(_header(scope, b"x-request-id"))
+        request_id = sanitise_request_id(header(scope, b"x-request-id"))
         fields: dict[str, Any] = {}
         REQUEST_ID.set(request_id)
         ACCESS_FIELDS.set(fields)

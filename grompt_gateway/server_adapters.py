@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from starlette.types import ASGIApp
+
 from grompt_gateway.api import api
-from grompt_gateway.asgi_types import ASGIApp
 from grompt_gateway.config import HTTP_ADAPTERS, GatewaySettings, SettingsError
 from grompt_gateway.django_adapter import DjangoHttpServer
 

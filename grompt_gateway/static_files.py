@@ -17,9 +17,9 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from starlette.types import ASGIApp, Receive, Scope, Send
 from whitenoise import WhiteNoise
 
-from grompt_gateway.asgi_types import ASGIApp, Receive, Scope, Send
 from llm.errors import MethodNotAllowed, NotFound
 
 PLAYGROUND_DIR: Final = Path(__file__).parent / "playground"

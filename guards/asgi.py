@@ -1,15 +1,8 @@
-"""ASGI type aliases for the guards (the ASGI 3 callable shape; messages are plain dicts)."""
+"""Reading an ASGI scope: the one header helper the guards share."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import Scope
 
 
 def header(scope: Scope, name: bytes) -> str | None:

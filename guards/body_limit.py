@@ -3,7 +3,9 @@ any view runs, STACK-NOTES §9): by ``Content-Length`` up front, and by counting
 
 from __future__ import annotations
 
-from guards.asgi import ASGIApp, Message, Receive, Scope, Send, header
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from guards.asgi import header
 from llm.errors import PayloadTooLarge
 
 

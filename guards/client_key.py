@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from guards.asgi import Scope, header
+from starlette.types import Scope
+
+from guards.asgi import header
 
 # The ASGI scope entry where the rate-limit layer leaves the key for handlers (idempotency scoping).
 CLIENT_KEY_SCOPE: Final = "grompt.client_key"

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from guards.asgi import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from llm.errors import DeadlineExceeded
 
 _DISCONNECT: Final[Message] = {"type": "http.disconnect"}

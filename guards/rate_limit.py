@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django_ratelimit.core import get_usage
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from guards.asgi import ASGIApp, Message, Receive, Scope, Send
 from guards.cache_io import CACHE_ERRORS, CacheRunner
 from guards.client_key import CLIENT_KEY_SCOPE, ClientKeys
 from llm.errors import RateLimited

@@ -7,10 +7,10 @@ import re
 from typing import Any, Final
 
 import orjson
+from starlette.types import Receive, Scope, Send
 
 from mockllm.answer import answer_from_text, compose_answer
 from mockllm.anthropic_wire import AnthropicWire
-from mockllm.asgi import Receive, Scope, Send
 from mockllm.exchange import Plan, play
 from mockllm.gemini_wire import GeminiWire
 from mockllm.openai_wire import OpenAIWire

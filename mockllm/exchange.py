@@ -7,7 +7,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from mockllm.asgi import Receive, Send
+from starlette.types import Receive, Send
+
 from mockllm.recorder import Outcome, RecordedRequest, Recorder
 from mockllm.wire import Frames, Headers
 

@@ -9,9 +9,9 @@ from types import TracebackType
 from typing import Any, Self, cast
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from mockllm.app import MockLLM
-from mockllm.asgi import ASGIApp
 
 __all__ = ["MockLLMServer", "ServerThread", "start_mock"]
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Final, Protocol
+
+from starlette.types import ASGIApp, Receive, Scope, Send  # the ASGI 3 callable shape
 
 from llm.errors import (
     GatewayError,
@@ -22,12 +24,6 @@ from llm.errors import (
 )
 from proxy.allow import AllowList, normalise_path
 from proxy.client import GoBEClient
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PREFIX: Final = "/v1/proxy"
 METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")

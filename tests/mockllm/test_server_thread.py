@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from mockllm import MockLLMServer, ServerThread, start_mock
-from mockllm.asgi import Receive, Scope, Send
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from mockllm.asgi import Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 CHUNK_BYTES = 64 * 1024
 

@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from proxy.docs import register_proxy_docs
 
 PROXY_DIR = Path(__file__).resolve().parents[2] / "proxy"
-ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx", "proxy", "llm"}
+ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx", "proxy", "llm", "starlette"}
 ALLOWED_LLM = {"llm.errors", "llm.types"}
 
 
@@ -46,3 +46,5 @@ def test_proxy_imports_only_what_its_readme_allows(module: Path) -> None:
         assert root in ALLOWED_ROOTS, f"{module.name} imports {name}"
         if root == "llm":
             assert name in ALLOWED_LLM, f"{module.name} imports {name}"
+        if root == "starlette":
+            assert name == "starlette.types", f"{module.name} imports {name}"
