@@ -53,11 +53,11 @@ class GatewayApplication:
 
 def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
     """The guards and routes in front of Django, outermost first."""
-    app: ASGIApp = StaticFiles(django, playground_enabled=services.configured_settings.playground_enabled)
-    app = ProxyRoute(app, gobe=lambda: services.gobe, allow=services.configured_settings.gobe_proxy_allow,
-                     max_body_bytes=services.configured_settings.proxy_max_body_bytes, annotate=annotate)
+    app: ASGIApp = StaticFiles(django, playground_enabled=services.settings.playground_enabled)
+    app = ProxyRoute(app, gobe=lambda: services.gobe, allow=services.settings.gobe_proxy_allow,
+                     max_body_bytes=services.settings.proxy_max_body_bytes, annotate=annotate)
     # Guards (guards/README.md): rate limit → body limit → deadline, all outside the proxy route.
-    settings = services.configured_settings
+    settings = services.settings
     app = Deadline(app, timeout_ms=settings.request_timeout_ms)
     app = BodyLimit(app, max_body_bytes=settings.max_body_bytes, exempt=(PROXY_PREFIX,))
     return RateLimit(app, limiter=services.rate_limiter, client_keys=services.client_keys,

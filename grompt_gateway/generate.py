@@ -23,6 +23,9 @@ from guards import CLIENT_KEY_SCOPE, REPLAYED_HEADER, StoredResponse, fingerprin
 from llm.errors import InvalidRequest
 from llm.types import GenInput, GenOptions, ProviderId
 
+# With heartbeats off, how long a stream may wait for its first chunk before the 200 is committed anyway.
+NO_HEARTBEAT_COMMIT_S = 15.0
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GenCall:
@@ -117,7 +120,7 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
     stream = services.multi.stream(call.input, call.options, provider=call.provider, model=call.model)
     relay = Relay(stream, heartbeat_s=services.settings.sse_heartbeat_s, started=started)
     try:
-        first = await relay.first(commit_window_s=services.settings.sse_heartbeat_s or 15.0)
+        first = await relay.first(commit_window_s=services.settings.sse_heartbeat_s or NO_HEARTBEAT_COMMIT_S)
     except BaseException:
         await relay.aclose()
         raise

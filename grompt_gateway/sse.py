@@ -78,7 +78,8 @@ class Relay:
         self.report = StreamReport()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(_QUEUE_SIZE)
         self._producer = asyncio.create_task(self._pump())
-        self._last_activity = time.monotonic()
+        self._loop = asyncio.get_running_loop()
+        self._last_activity = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
 
     async def _pump(self) -> None:
@@ -118,7 +119,7 @@ class Relay:
                     batch.append(await self._queue.get())
                 while not _final(batch[-1]) and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
-                self._last_activity = time.monotonic()
+                self._last_activity = self._loop.time()
                 yield batch
                 if _final(batch[-1]):
                     return
@@ -128,13 +129,14 @@ class Relay:
                 self._timer.cancel()
 
     def _arm_heartbeat(self) -> None:
-        due = self._last_activity + self.heartbeat_s
-        self._timer = asyncio.get_running_loop().call_at(
-            asyncio.get_running_loop().time() + max(0.0, due - time.monotonic()), self._beat)
+        # One timer per stream, re-armed from the last activity: no timer work per chunk.
+        self._timer = self._loop.call_at(self._last_activity + self.heartbeat_s, self._beat)
 
     def _beat(self) -> None:
-        if time.monotonic() - self._last_activity >= self.heartbeat_s * 0.99 and not self._queue.full():
+        now = self._loop.time()
+        if now - self._last_activity >= self.heartbeat_s * 0.99 and not self._queue.full():
             self._queue.put_nowait(_TICK)
+            self._last_activity = now  # a ping is activity too: the next one is due a full interval later
         self._arm_heartbeat()
 
     async def aclose(self) -> None:

@@ -33,7 +33,6 @@ class Services:
     """Process-wide collaborators, built once from settings and closed at shutdown."""
 
     def __init__(self, settings: GatewaySettings) -> None:
-        self.configured_settings = settings
         self.settings = settings
         self.started = False
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -73,15 +72,15 @@ class Services:
     # (LocMem: per process; Redis: shared by every process, guards/README.md). Nothing to close.
     @cached_property
     def client_keys(self) -> ClientKeys:
-        return ClientKeys(trusted_proxies=self.configured_settings.trusted_proxies)
+        return ClientKeys(trusted_proxies=self.settings.trusted_proxies)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(rps=self.configured_settings.rate_limit_rps, cache=caches["default"])
+        return RateLimiter(rps=self.settings.rate_limit_rps, cache=caches["default"])
 
     @cached_property
     def idempotency(self) -> IdempotencyStore:
-        settings = self.configured_settings
+        settings = self.settings
         return IdempotencyStore(cache=caches["default"], ttl_s=settings.idempotency_ttl_s,
                                 wait_s=settings.request_timeout_ms / 1000)
 
@@ -101,8 +100,7 @@ class Services:
 
 def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
     configs = {
-        pid: ProviderConfig(id=pid, api_key=settings.api_key(pid), base_url=settings.base_url(pid),
-                            models=settings.models(pid))
+        pid: ProviderConfig(id=pid, api_key=settings.api_key(pid), base_url=settings.base_url(pid))
         for pid in PROVIDER_IDS
     }
     return MultiAIWrapper(

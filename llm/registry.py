@@ -47,7 +47,6 @@ class ProviderConfig:
     id: ProviderId
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
-    models: tuple[str, ...] = ()
 
 
 class ProviderRegistry:

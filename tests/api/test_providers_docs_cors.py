@@ -10,8 +10,10 @@ from tests.support.gateway import GatewayThread
 
 
 def test_providers_lists_all_three_with_configured_flags(start_gateway: Callable[..., GatewayThread]) -> None:
-    gateway = start_gateway(openai_api_key="k", anthropic_models=("claude-x", "claude-y"))
-    body = httpx.get(f"{gateway.url}/v1/providers").json()
+    gateway = start_gateway(openai_api_key="sk-listed-nowhere-123", anthropic_models=("claude-x", "claude-y"))
+    response = httpx.get(f"{gateway.url}/v1/providers")
+    assert "sk-listed-nowhere-123" not in response.text
+    body = response.json()
     assert body["default"] == {"provider": "gemini", "model": "gemini-2.5-flash"}
     rows = {row["id"]: row for row in body["providers"]}
     assert list(rows) == ["openai", "anthropic", "gemini"]
@@ -20,7 +22,6 @@ def test_providers_lists_all_three_with_configured_flags(start_gateway: Callable
     assert rows["anthropic"]["models"] == ["claude-x", "claude-y"]
     assert "gemini-2.5-flash" in rows["gemini"]["models"]
     assert body["demo"] is False
-    assert "k" not in str(body["providers"][0].values()).replace("'", " ").split()
 
 
 def test_openapi_describes_every_v1_operation(start_gateway: Callable[..., GatewayThread]) -> None:

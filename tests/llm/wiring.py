@@ -37,7 +37,7 @@ def base_urls(mock: MockLLMServer) -> dict[ProviderId, str]:
 def make_registry(mock: MockLLMServer, *, timeout_ms: int = 5_000, keys: bool = True) -> ProviderRegistry:
     urls = base_urls(mock)
     configs = {
-        pid: ProviderConfig(id=pid, api_key=f"key-{pid}" if keys else None, base_url=urls[pid], models=MODELS[pid])
+        pid: ProviderConfig(id=pid, api_key=f"key-{pid}" if keys else None, base_url=urls[pid])
         for pid in PROVIDER_IDS
     }
     return ProviderRegistry(configs, timeout_ms=timeout_ms)
