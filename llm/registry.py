@@ -52,6 +52,9 @@ class ProviderConfig:
 class ProviderRegistry:
     """Bind a provider and a model to a ``ProviderPort`` that shares the provider's one SDK client.
 
+    OpenAI and Anthropic send through ``DefaultAioHttpClient``, the aiohttp transport both SDKs ship:
+    their default httpx2/httpcore2/anyio stack was the largest part of a request's CPU (bench/README.md).
+    Gemini keeps an httpx2 pool of ours (see ``_new_gemini``).
     SDK-internal retries are off (``MultiAIWrapper`` owns retries). ``timeout_ms`` bounds each read,
     write and pool wait of one HTTP request (a backstop: MultiAI's deadlines are the real bound).
     The pools are sized for a gateway: every open stream holds a connection, and keeping them all alive
@@ -151,7 +154,7 @@ class ProviderRegistry:
             base_url=config.base_url or DEFAULT_BASE_URLS["openai"],
             max_retries=0,
             timeout=self._timeout,
-            http_client=openai.DefaultAsyncHttpxClient(limits=self._limits, timeout=self._timeout),
+            http_client=openai.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout),
         )
         return client, client.close
 
@@ -163,7 +166,7 @@ class ProviderRegistry:
             base_url=config.base_url or DEFAULT_BASE_URLS["anthropic"],
             max_retries=0,
             timeout=self._timeout,
-            http_client=anthropic.DefaultAsyncHttpxClient(limits=self._limits, timeout=self._timeout),
+            http_client=anthropic.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout),
         )
         return client, client.close
 
