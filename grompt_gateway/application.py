@@ -6,6 +6,7 @@ process; ``asgi.py`` builds the production one from the environment.
 
 from __future__ import annotations
 
+import gc
 from typing import Final
 
 from starlette.middleware.cors import CORSMiddleware
@@ -39,10 +40,18 @@ class GatewayApplication:
         self.settings = settings
         self.services = Services(settings)
         self._http: ASGIApp = _cors(Edge(_http_chain(self.services, django=GatewayASGIHandler())), settings)
-        self._app = Lifespan(self._serve, on_startup=self.services.start, on_shutdown=self.services.aclose)
+        self._app = Lifespan(self._serve, on_startup=self._start, on_shutdown=self.services.aclose)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
+
+    async def _start(self) -> None:
+        await self.services.start()
+        # What start-up built (modules, SDK types, clients: ~140,000 objects) lives as long as the
+        # process. Frozen, it is left out of the collector's full passes, which otherwise walked it all
+        # and stalled every request in flight for ~90 ms each time (measured: the JSON p99 outliers).
+        gc.collect()
+        gc.freeze()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         CURRENT.set(self.services)

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import close_old_connections, reset_queries
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
@@ -38,6 +39,12 @@ class GatewayASGIHandler(ASGIHandler):
         super().__init__()
         # Django fills an empty DATABASES with the dummy backend the first time it is read.
         self._inline = all(db.get("ENGINE") == _NO_DATABASE for db in settings.DATABASES.values())
+        if self._inline:
+            # With no database, these receivers walk the dummy connections to do nothing (~2 % of a
+            # request's CPU, measured); other receivers (caches, urlconf) still run.
+            signals.request_started.disconnect(reset_queries)
+            signals.request_started.disconnect(close_old_connections)
+            signals.request_finished.disconnect(close_old_connections)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] != "http":

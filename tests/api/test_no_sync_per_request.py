@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 import asgiref.sync
 import httpx
 import pytest
+from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
+from django.db import close_old_connections, reset_queries
 
 from tests.support.gateway import GatewayThread
 
@@ -116,3 +119,18 @@ def test_the_counter_sees_the_hops_of_djangos_stock_handler(hop_counter: HopCoun
     thread.start()
     thread.join(15)
     assert any(hop.startswith("sync_to_async") for hop in hop_counter.hops)
+
+
+def test_no_database_housekeeping_per_request(gateway: GatewayThread) -> None:
+    """With no database, Django's per-request connection receivers only walk dummy connections: they
+    are disconnected (grompt_gateway/django_handler.py); ``disconnect`` answers whether one was there."""
+    assert not signals.request_started.disconnect(close_old_connections)
+    assert not signals.request_started.disconnect(reset_queries)
+    assert not signals.request_finished.disconnect(close_old_connections)
+
+
+def test_startup_heap_is_frozen(gateway: GatewayThread) -> None:
+    """What start-up built is out of the collector's reach: a full collection no longer walks it (it
+    stalled requests for ~90 ms, grompt_gateway/application.py)."""
+    httpx.get(f"{gateway.url}/v1/health", timeout=10).raise_for_status()
+    assert gc.get_freeze_count() > 50_000
