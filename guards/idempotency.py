@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from django.core.cache.backends.base import BaseCache
 
-from guards.cache_io import CACHE_ERRORS, CacheRunner
+from guards.cache_io import CacheRunner
 from llm.errors import DeadlineExceeded, IdempotencyKeyReused, InvalidRequest
 
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
@@ -82,7 +82,7 @@ class IdempotencyStore:
         slot = _slot(client_key=client_key, key=validate_key(key))
         try:
             claim = await self._claim(slot, fingerprint=fingerprint)
-        except CACHE_ERRORS as exc:
+        except self._runner.errors as exc:
             self._runner.report_outage(exc, guard="idempotency")
             return await produce(), False
         if isinstance(claim, StoredResponse):
@@ -147,7 +147,7 @@ class IdempotencyStore:
         entry = {"fingerprint": fingerprint, "response": response.to_cache()}
         try:
             await self._runner.run(self._cache.set, _answer_key(slot), entry, self.ttl_s)
-        except CACHE_ERRORS as exc:  # the answer still goes out; a repeat will run again
+        except self._runner.errors as exc:  # the answer still goes out; a repeat will run again
             self._runner.report_outage(exc, guard="idempotency")
 
     async def _stored(self, slot: str, *, fingerprint: str) -> StoredResponse | None:
@@ -163,7 +163,7 @@ class IdempotencyStore:
             holder = await self._runner.run(self._cache.get, _lock_key(slot))
             if holder is not None and holder["token"] == token:
                 await self._runner.run(self._cache.delete, _lock_key(slot))
-        except CACHE_ERRORS as exc:  # the lock expires on its own
+        except self._runner.errors as exc:  # the lock expires on its own
             self._runner.report_outage(exc, guard="idempotency")
 
     @property

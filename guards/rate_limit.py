@@ -18,7 +18,7 @@ from django.core.cache.backends.base import BaseCache
 from django_ratelimit.core import get_usage
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from guards.cache_io import CACHE_ERRORS, CacheRunner
+from guards.cache_io import CacheRunner
 from guards.client_key import CLIENT_KEY_SCOPE, ClientKeys
 from llm.errors import RateLimited
 
@@ -68,7 +68,7 @@ class RateLimiter:
         """Count one request; None when the cache is unreachable (fail open: see guards/README.md)."""
         try:
             usage = await self._runner.run(self._count, client_key)
-        except CACHE_ERRORS as exc:
+        except self._runner.errors as exc:
             self._runner.report_outage(exc, guard="rate limit")
             return None
         # django-ratelimit's time_left is 0 for 1 s windows; its window ends at a whole second.

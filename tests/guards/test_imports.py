@@ -1,8 +1,11 @@
-"""guards/ imports django, redis errors and llm.errors/llm.types, never the gateway, the proxy or adapters."""
+"""guards/ imports django, redis errors (lazily) and llm.errors/llm.types, never the gateway, the proxy or adapters."""
 
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 GUARDS = Path(__file__).resolve().parents[2] / "guards"
@@ -28,3 +31,22 @@ def test_guards_import_nothing_they_must_not() -> None:
         if name not in ALLOWED_LLM and name.split(".")[0] in FORBIDDEN
     }
     assert offenders == set()
+
+
+def test_redis_is_imported_only_for_a_redis_cache() -> None:
+    """redis-py costs ~7 MB of RSS: the default in-process cache never imports it, a Redis cache does."""
+    code = (
+        "import sys, django\n"
+        "from django.core.cache.backends.locmem import LocMemCache\n"
+        "from django.core.cache.backends.redis import RedisCache\n"
+        "from guards.cache_io import CacheRunner\n"
+        "CacheRunner(LocMemCache('t', {}))\n"
+        "before = 'redis' in sys.modules\n"
+        "runner = CacheRunner(RedisCache('redis://127.0.0.1:1', {}))\n"
+        "print(before, 'redis' in sys.modules, runner.errors[0].__module__)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "grompt_gateway.settings"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "False True redis.exceptions"
