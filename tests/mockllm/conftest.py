@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anthropic
+import httpx2
 import openai
 import pytest
 from google import genai
@@ -35,6 +36,9 @@ async def anthropic_client(mock: MockLLMServer) -> AsyncIterator[anthropic.Async
 
 @pytest.fixture
 async def gemini_client(mock: MockLLMServer) -> AsyncIterator[genai.Client]:
-    client = genai.Client(api_key="g-test", http_options=types.HttpOptions(base_url=mock.gemini_base_url))
-    yield client
-    await client.aio.aclose()
+    # httpx2, as the gateway gives genai (llm/registry.py); with aiohttp installed genai would pick aiohttp.
+    async with httpx2.AsyncClient() as http:
+        options = types.HttpOptions(base_url=mock.gemini_base_url, httpx_async_client=http)
+        client = genai.Client(api_key="g-test", http_options=options)
+        yield client
+        await client.aio.aclose()

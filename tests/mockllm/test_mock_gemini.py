@@ -113,9 +113,12 @@ async def test_midstream_error_raises_server_error(gemini_client: genai.Client) 
 
 
 async def test_hang_trips_the_millisecond_timeout(mock: MockLLMServer) -> None:
-    client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=mock.url, timeout=300))
-    with pytest.raises(httpx2.TimeoutException):
-        await client.aio.models.generate_content(model="m", contents="[mock hang=1]")
+    # httpx2, as the gateway gives genai (llm/registry.py); with aiohttp installed genai would pick aiohttp.
+    async with httpx2.AsyncClient() as http:
+        options = types.HttpOptions(base_url=mock.url, timeout=300, httpx_async_client=http)
+        client = genai.Client(api_key="k", http_options=options)
+        with pytest.raises(httpx2.TimeoutException):
+            await client.aio.models.generate_content(model="m", contents="[mock hang=1]")
 
     assert await mock.wait_for_disconnect_async(timeout_s=2)
 
