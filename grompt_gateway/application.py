@@ -1,4 +1,13 @@
-"""The gateway as one ASGI application: lifespan, CORS, the edge, the HTTP chain, then Django.
+"""The gateway as one ASGI application, outermost first (each layer is one hop from here):
+
+    stack.lifespan.Lifespan        start and close the shared services (wiring.Services)
+    stack.cors.cors                CORS on every answer, preflights answered
+    stack.access.AccessLayer       request id, access line, request metrics, errors before a response
+    guards.RateLimit → BodyLimit → Deadline
+    proxy.routes.ProxyRoute        /v1/proxy/* to GoBE, raw ASGI
+    stack.static_files.StaticFiles the playground and /static/
+    stack.django_handler.GatewayASGIHandler
+        Django: stack.json_errors middleware, urls.py → v1.api (Ninja) → v1.routes → v1.generate / v1.meta
 
 Built from a ``GatewaySettings`` so tests can run several gateways with different settings in one
 process; ``asgi.py`` builds the production one from the environment.
@@ -9,25 +18,19 @@ from __future__ import annotations
 import gc
 from typing import Final
 
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from grompt_gateway.config import GatewaySettings
-from grompt_gateway.django_handler import GatewayASGIHandler
-from grompt_gateway.edge import Edge
-from grompt_gateway.lifespan import Lifespan
-from grompt_gateway.request_scope import annotate
-from grompt_gateway.static_files import StaticFiles
+from grompt_gateway.observability.request_context import annotate
+from grompt_gateway.stack.access import AccessLayer
+from grompt_gateway.stack.cors import cors
+from grompt_gateway.stack.django_handler import GatewayASGIHandler
+from grompt_gateway.stack.lifespan import Lifespan
+from grompt_gateway.stack.static_files import StaticFiles
 from grompt_gateway.wiring import CURRENT, Services
 from guards import BodyLimit, Deadline, RateLimit
 from proxy.routes import PREFIX as PROXY_PREFIX
 from proxy.routes import ProxyRoute
-
-CORS_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
-CORS_ALLOW_HEADERS: Final = ("Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Org-Id",
-                             "X-Request-Id", "Range", "If-Match", "If-None-Match")
-CORS_EXPOSE_HEADERS: Final = ("X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining",
-                              "RateLimit-Reset", "Idempotent-Replayed", "Content-Disposition", "ETag")
 
 # The paid routes: model calls and the GoBE pass-through (API.md § Endpoints); never health, metrics, docs.
 RATE_LIMITED_PREFIXES: Final = ("/v1/generate", PROXY_PREFIX)
@@ -39,7 +42,8 @@ class GatewayApplication:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.services = Services(settings)
-        self._http: ASGIApp = _cors(Edge(_http_chain(self.services, django=GatewayASGIHandler())), settings)
+        chain = AccessLayer(_http_chain(self.services, django=GatewayASGIHandler()))
+        self._http: ASGIApp = cors(chain, allowed_origins=settings.cors_allowed_origins)
         self._app = Lifespan(self._serve, on_startup=self._start, on_shutdown=self.services.aclose)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,9 +76,3 @@ def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
     return RateLimit(app, limiter=services.rate_limiter, client_keys=services.client_keys,
                      prefixes=RATE_LIMITED_PREFIXES)
 
-
-def _cors(app: ASGIApp, settings: GatewaySettings) -> ASGIApp:
-    """Starlette's CORS, outside the edge: every answer carries it (the edge's error responses for the
-    guards' 429/413/504, the proxy, static files), and preflights never reach the rate limit."""
-    return CORSMiddleware(app, allow_origins=settings.cors_allowed_origins, allow_methods=CORS_METHODS,
-                          allow_headers=CORS_ALLOW_HEADERS, expose_headers=CORS_EXPOSE_HEADERS, max_age=600)

@@ -26,7 +26,7 @@ DEFAULT_MODELS: Final[Mapping[ProviderId, tuple[str, ...]]] = {
 }
 
 
-# HTTP_ADAPTER values: each names an HttpServerPort implementation (django_adapter.py).
+# HTTP_ADAPTER values: each names an HttpServerPort implementation (server/django_adapter.py).
 HTTP_ADAPTERS: Final = ("django",)
 
 

@@ -1,6 +1,6 @@
 """The one place an error becomes an HTTP status and the contract's JSON body (API.md § Errors).
 
-Used by the Ninja exception handlers, the ASGI edge (errors raised before Django) and the SSE
+Used by the Ninja exception handlers, the ASGI access layer (errors raised before Django) and the SSE
 ``error`` event, so every path answers the same shape.
 """
 

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from grompt_gateway.config import GatewaySettings, SettingsError
-from grompt_gateway.log_json import logging_config
+from grompt_gateway.observability.log_json import logging_config
 
 try:
     GATEWAY = GatewaySettings.from_env(os.environ)
@@ -40,7 +40,7 @@ INSTALLED_APPS = [
 # (STACK-NOTES §4, §10).
 # Request ids, access log, CORS, limits and error shapes live in the ASGI stack (application.py).
 MIDDLEWARE = [
-    "grompt_gateway.middleware.json_errors",
+    "grompt_gateway.stack.json_errors.json_errors",
 ]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from grompt_gateway.api import api
-from grompt_gateway.django_adapter import DjangoHttpServer
-from grompt_gateway.routes import register_routes
+from grompt_gateway.server.django_adapter import DjangoHttpServer
+from grompt_gateway.v1.api import api
+from grompt_gateway.v1.routes import register_routes
 from proxy.docs import register_proxy_docs
 
 register_routes(DjangoHttpServer(api=api))

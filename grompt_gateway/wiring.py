@@ -1,7 +1,7 @@
 """Composition root: the only place objects are built from settings (cosmicpython's bootstrap).
 
 ``Services`` holds what lives as long as the process: the provider registry and MultiAI wrapper
-(one SDK client per provider), the GoBE client, the guards' stores. The edge binds the running
+(one SDK client per provider), the GoBE client, the guards' stores. The application binds the running
 application's services to each request through ``CURRENT``.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 from django.core.cache import caches
 
 from grompt_gateway.config import GatewaySettings
-from grompt_gateway.metrics import UPSTREAM_ERRORS
+from grompt_gateway.observability.metrics import UPSTREAM_ERRORS
 from guards import ClientKeys, IdempotencyStore, RateLimiter
 from llm.multi import MultiAIWrapper
 from llm.registry import ProviderConfig, ProviderRegistry

@@ -36,7 +36,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    # Raised inside Django's body reader: it propagates, unanswered, to the edge.
+                    # Raised inside Django's body reader: it propagates, unanswered, to the access layer.
                     raise self._too_large()
             return message
 

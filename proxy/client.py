@@ -29,7 +29,7 @@ FORWARDED_REQUEST_HEADERS: Final = frozenset({
 })
 
 # RFC 9110 §7.6.1 hop-by-hop fields, plus what the gateway itself decides on its answers: the server
-# writes Date and Server, the edge writes X-Request-Id, and CORS is one policy, the gateway's.
+# writes Date and Server, the access layer writes X-Request-Id, and CORS is one policy, the gateway's.
 _DROPPED_RESPONSE_HEADERS: Final = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection",
     b"te", b"trailer", b"transfer-encoding", b"upgrade", b"date", b"server", b"x-request-id",

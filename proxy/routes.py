@@ -2,7 +2,7 @@
 
 Django reads a whole request body before any view runs (STACK-NOTES §9), so the proxy lives here: the
 upload goes from ``receive()`` straight into httpx, the answer from ``aiter_raw()`` straight to ``send``.
-Errors are raised before ``http.response.start`` and rendered by whatever wraps us (the gateway's edge).
+Errors are raised before ``http.response.start`` and rendered by whatever wraps us (the gateway's access layer).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class ProxyRoute:
         try:
             await self._proxy(scope, body, send)
         except _ClientGone:
-            return  # the edge logs it as 499
+            return  # the access layer logs it as 499
         finally:
             self.annotate(bytes_in=body.received_bytes)
 

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from grompt_gateway.log_json import JsonFormatter, RedactingFilter
+from grompt_gateway.observability.log_json import JsonFormatter, RedactingFilter
 from mockllm import MockLLMServer
 from tests.support.gateway import GatewayThread
 from tests.support.sse import read_sse

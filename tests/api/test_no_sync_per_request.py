@@ -1,5 +1,5 @@
 """No thread hop per request: a generate request, JSON or SSE, never enters ``sync_to_async`` nor submits
-work to a thread pool on the gateway's event loop thread (grompt_gateway/django_handler.py).
+work to a thread pool on the gateway's event loop thread (grompt_gateway/stack/django_handler.py).
 
 A hop costs a thread wake-up and a GIL hand-over per request; dropping Django's per-request
 ``ThreadSensitiveContext`` is safe only while nothing sync and thread-bound runs per request.
@@ -123,7 +123,7 @@ def test_the_counter_sees_the_hops_of_djangos_stock_handler(hop_counter: HopCoun
 
 def test_no_database_housekeeping_per_request(gateway: GatewayThread) -> None:
     """With no database, Django's per-request connection receivers only walk dummy connections: they
-    are disconnected (grompt_gateway/django_handler.py); ``disconnect`` answers whether one was there."""
+    are disconnected (grompt_gateway/stack/django_handler.py); ``disconnect`` answers whether one was there."""
     assert not signals.request_started.disconnect(close_old_connections)
     assert not signals.request_started.disconnect(reset_queries)
     assert not signals.request_finished.disconnect(close_old_connections)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from grompt_gateway.static_files import StaticFiles
+from grompt_gateway.stack.static_files import StaticFiles
 from llm.errors import NotFound
 from tests.support.gateway import GatewayThread
 
@@ -84,8 +84,8 @@ def test_swagger_docs_load_their_assets_from_static_without_a_cdn(gateway: Gatew
 @pytest.mark.parametrize("path", [
     "/static/../grompt_gateway/settings.py",
     "/static/ninja/../../ninja/__init__.py",
-    "/static/playground/../../static_files.py",
-    "/static/playground/%2e%2e/static_files.py",
+    "/static/playground/../stack/static_files.py",
+    "/static/playground/%2e%2e/stack/static_files.py",
     "/static/..%2f..%2fgrompt_gateway%2fsettings.py",
     "/static/%2e%2e%5c%2e%2e%5csettings.py",
     "/static//etc/passwd",

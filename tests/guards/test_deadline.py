@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from grompt_gateway.application import GatewayApplication
-from grompt_gateway.edge import Edge
+from grompt_gateway.stack.access import AccessLayer
 from guards import Deadline
 from llm.errors import DeadlineExceeded
 from mockllm import MockLLMServer, ServerThread
@@ -44,7 +44,7 @@ def test_the_deadline_cancels_the_django_view_not_just_its_own_task(mock_llm: Mo
     gateway = GatewayApplication(settings(**providers_on(mock_llm), default_provider="openai",
                                           default_model="gpt-4o-mini", openai_models=("gpt-4o-mini",),
                                           request_timeout_ms=30_000))
-    with ServerThread(Edge(Deadline(gateway, timeout_ms=300))) as server:
+    with ServerThread(AccessLayer(Deadline(gateway, timeout_ms=300))) as server:
         httpx.get(f"{server.url}/v1/providers", timeout=30)
         mock_llm.enqueue("hang=1")
         response = httpx.post(f"{server.url}/v1/generate", json=BODY, timeout=10)

@@ -58,7 +58,7 @@ def gateway_with(start_gateway: Callable[..., GatewayThread], gobe: EchoGoBE,
 
 @pytest.fixture
 def access_line(caplog: pytest.LogCaptureFixture) -> Callable[[str], logging.LogRecord]:
-    """Wait (bounded) for the access line of a request path; the edge writes it after the response."""
+    """Wait (bounded) for the access line of a request path; the access layer writes it after the response."""
     caplog.set_level(logging.INFO, logger="grompt_gateway.access")
 
     def find(path: str) -> logging.LogRecord:

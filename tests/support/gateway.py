@@ -8,10 +8,10 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from grompt_gateway.api import api
 from grompt_gateway.application import GatewayApplication
 from grompt_gateway.config import GatewaySettings
-from grompt_gateway.django_adapter import DjangoHttpServer
+from grompt_gateway.server.django_adapter import DjangoHttpServer
+from grompt_gateway.v1.api import api
 
 
 class GatewayThread:

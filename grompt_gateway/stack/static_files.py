@@ -22,7 +22,7 @@ from whitenoise import WhiteNoise
 
 from llm.errors import MethodNotAllowed, NotFound
 
-PLAYGROUND_DIR: Final = Path(__file__).parent / "playground"
+PLAYGROUND_DIR: Final = Path(__file__).parents[1] / "playground"
 PAGE_PATHS: Final = frozenset({"/", "/playground", "/playground/"})
 _CHUNK_BYTES: Final = 256 * 1024
 # Request headers whitenoise reads, as WSGI environ keys.

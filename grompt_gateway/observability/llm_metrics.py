@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grompt_gateway.metrics import CANCELLED_STREAMS, FIRST_CHUNK, JOB_LATENCY, TOKENS
-from grompt_gateway.request_scope import annotate
+from grompt_gateway.observability.metrics import CANCELLED_STREAMS, FIRST_CHUNK, JOB_LATENCY, TOKENS
+from grompt_gateway.observability.request_context import annotate
 from llm.ports import GenStream
 from llm.types import GenResult, GenUsage, ProviderId
 
 if TYPE_CHECKING:
-    from grompt_gateway.sse import StreamReport
+    from grompt_gateway.v1.sse import StreamReport
     from grompt_gateway.wiring import Services
 
 

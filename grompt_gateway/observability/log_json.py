@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import orjson
 
-from grompt_gateway.request_scope import REQUEST_ID
+from grompt_gateway.observability.request_context import REQUEST_ID
 
 _SECRET_PATTERNS: Final = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"
@@ -78,7 +78,7 @@ def logging_config(level: str) -> dict[str, Any]:
         "root": {"handlers": ["stdout"], "level": level.upper()},
         "loggers": {
             "django": {"level": "WARNING"},
-            # uvicorn's own access line is replaced by ours (edge.py); its other lines become JSON too.
+            # uvicorn's own access line is replaced by ours (stack/access.py); its other lines become JSON too.
             "uvicorn": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
             "uvicorn.error": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
             "uvicorn.access": {"handlers": [], "propagate": False},

@@ -2,7 +2,7 @@
 the access-log fields that handlers enrich (provider, model, tokens, …).
 
 Context variables are copied into every task Django creates for a request, and the fields dict is
-shared by reference, so a handler's additions reach the access line written by the edge.
+shared by reference, so a handler's additions reach the access line written by the access layer (stack/access.py).
 """
 
 from __future__ import annotations

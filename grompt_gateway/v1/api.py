@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from grompt_gateway.http_errors import INTERNAL_ERROR, error_headers, error_json, status_for
-from grompt_gateway.request_scope import REQUEST_ID
+from grompt_gateway.observability.request_context import REQUEST_ID
 from llm.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
 
 log = logging.getLogger("grompt_gateway.errors")

@@ -18,7 +18,7 @@ from django.http.response import HttpResponseBase
 from ninja import Body, NinjaAPI, Query, Schema
 from starlette.types import ASGIApp
 
-from grompt_gateway.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
+from grompt_gateway.server.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

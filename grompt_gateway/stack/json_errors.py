@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import async_only_middleware
 
-from grompt_gateway.api import error_response
 from grompt_gateway.http_errors import INTERNAL_ERROR
+from grompt_gateway.v1.api import error_response
 from llm.errors import GatewayError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 
 _REWRITES: dict[int, Callable[[], GatewayError]] = {

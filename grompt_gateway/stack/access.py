@@ -13,8 +13,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grompt_gateway.http_errors import INTERNAL_ERROR, error_headers, error_json, status_for
-from grompt_gateway.metrics import REQUEST_LATENCY, REQUESTS, route_label
-from grompt_gateway.request_scope import ACCESS_FIELDS, REQUEST_ID, sanitise_request_id
+from grompt_gateway.observability.metrics import REQUEST_LATENCY, REQUESTS, route_label
+from grompt_gateway.observability.request_context import ACCESS_FIELDS, REQUEST_ID, sanitise_request_id
 from guards.asgi import header
 from llm.errors import GatewayError
 
@@ -34,7 +34,7 @@ async def send_error(send: Send, exc: GatewayError, *, request_id: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class Edge:
+class AccessLayer:
     """Bind a request id, log one access line, count the request, render early errors."""
 
     def __init__(self, app: ASGIApp) -> None:

@@ -7,9 +7,9 @@ from typing import Final
 
 from starlette.types import ASGIApp
 
-from grompt_gateway.api import api
 from grompt_gateway.config import HTTP_ADAPTERS, GatewaySettings, SettingsError
-from grompt_gateway.django_adapter import DjangoHttpServer
+from grompt_gateway.server.django_adapter import DjangoHttpServer
+from grompt_gateway.v1.api import api
 
 ServerFactory = Callable[[GatewaySettings, ASGIApp], DjangoHttpServer]
 

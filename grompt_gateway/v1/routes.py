@@ -1,11 +1,11 @@
 """The /v1 operations, registered on the HTTP server port with their schemas and docs. Handlers
-(generate.py) take a ``RequestContext`` and return a ``ResponsePayload``; they never see Django."""
+(generate.py, meta.py) take a ``RequestContext`` and return a ``ResponsePayload``; they never see Django."""
 
 from __future__ import annotations
 
-from grompt_gateway import generate
-from grompt_gateway.django_adapter import DjangoHttpServer, RouteDoc
-from grompt_gateway.schemas import ErrorOut, GenerateIn, GenResultOut, HealthOut, ProvidersOut, StreamQuery
+from grompt_gateway.server.django_adapter import DjangoHttpServer, RouteDoc
+from grompt_gateway.v1 import generate, meta
+from grompt_gateway.v1.schemas import ErrorOut, GenerateIn, GenResultOut, HealthOut, ProvidersOut, StreamQuery
 
 _ERRORS = {code: ErrorOut for code in (400, 413, 422, 429, 502, 503, 504)}
 
@@ -23,10 +23,10 @@ _SSE_CONTENT = {"text/event-stream": {"schema": {"type": "string"}, "example": (
 
 
 def register_routes(server: DjangoHttpServer) -> None:
-    server.route("GET", "/health", generate.health, doc=RouteDoc(
+    server.route("GET", "/health", meta.health, doc=RouteDoc(
         summary="Liveness", tags=("meta",), response={200: HealthOut},
         description="Answers without calling any upstream; never rate limited."))
-    server.route("GET", "/providers", generate.providers, doc=RouteDoc(
+    server.route("GET", "/providers", meta.providers, doc=RouteDoc(
         summary="Providers, their models and the default", tags=("models",), response={200: ProvidersOut}))
     server.route("POST", "/generate", generate.generate, doc=RouteDoc(
         body=GenerateIn, summary="Generate text", tags=("models",), response={200: GenResultOut, **_ERRORS},

@@ -1,7 +1,7 @@
 """The /v1 model endpoints (thin): parse, call MultiAI through the ports, render.
 
-``POST /v1/generate`` (JSON, or SSE with ``stream: true`` / ``Accept: text/event-stream``),
-``GET /v1/generate/stream`` (SSE for ``EventSource``), ``GET /v1/providers``, ``GET /v1/health``.
+``POST /v1/generate`` (JSON, or SSE with ``stream: true`` / ``Accept: text/event-stream``) and
+``GET /v1/generate/stream`` (SSE for ``EventSource``). ``/v1/health`` and ``/v1/providers``: meta.py.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import orjson
 
 from grompt_gateway.config import GatewaySettings
-from grompt_gateway.http_port import RequestContext, ResponsePayload
-from grompt_gateway.llm_metrics import record_result, record_stream
-from grompt_gateway.request_scope import REQUEST_ID, annotate
-from grompt_gateway.schemas import GenerateIn, OptionsIn, StreamQuery
-from grompt_gateway.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
+from grompt_gateway.observability.llm_metrics import record_result, record_stream
+from grompt_gateway.observability.request_context import REQUEST_ID, annotate
+from grompt_gateway.server.http_port import RequestContext, ResponsePayload
+from grompt_gateway.v1.schemas import GenerateIn, OptionsIn, StreamQuery
+from grompt_gateway.v1.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
 from grompt_gateway.wiring import Services, current_services
 from guards import CLIENT_KEY_SCOPE, REPLAYED_HEADER, StoredResponse, fingerprint
 from llm.errors import InvalidRequest
@@ -133,19 +133,3 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
     body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event,
                     request_id=request_id, on_end=on_end)
     return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)
-
-
-async def providers(ctx: RequestContext) -> ResponsePayload:
-    services = current_services()
-    multi = services.multi
-    default_provider, default_model = multi.default
-    return ResponsePayload(body={
-        "default": {"provider": default_provider, "model": default_model},
-        "providers": [{"id": p.id, "configured": p.configured, "models": list(p.models)}
-                      for p in multi.providers()],
-        "demo": services.settings.demo,
-    })
-
-
-async def health(ctx: RequestContext) -> ResponsePayload:
-    return ResponsePayload(body={"status": "ok", "demo": current_services().settings.demo})

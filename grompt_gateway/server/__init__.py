@@ -1,0 +1,7 @@
+"""The HTTP server port and its adapter: ``http_port`` (``HttpServerPort``, ``RequestContext``,
+``ResponsePayload``; framework-free), ``django_adapter`` (the port on Django Ninja, served in-process
+by uvicorn) and ``adapters`` (``HTTP_ADAPTER`` → the implementation).
+
+``http_port`` imports nothing of ours; ``django_adapter`` only ``http_port``; ``adapters`` also
+``config`` and ``v1.api`` (the API object it serves).
+"""

@@ -1,0 +1,9 @@
+"""The ASGI stack in front of Django, in the order ``application.py`` composes it (outermost first):
+``lifespan`` → ``cors`` → ``access`` (request id, access line, request metrics, early errors) → the
+guards and the GoBE route (``guards/``, ``proxy/``) → ``static_files`` → ``django_handler``; inside
+Django, the one async-only middleware ``json_errors``.
+
+May import: starlette's types and CORS, Django, ``grompt_gateway.observability``,
+``grompt_gateway.http_errors``, ``guards.asgi`` and ``llm.errors``. Never ``grompt_gateway.server``
+or the model layer's providers; only ``json_errors`` uses ``v1.api``'s error response.
+"""
