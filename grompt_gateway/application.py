@@ -27,6 +27,7 @@ from grompt_gateway.stack.cors import cors
 from grompt_gateway.stack.django_handler import GatewayASGIHandler
 from grompt_gateway.stack.lifespan import Lifespan
 from grompt_gateway.stack.static_files import StaticFiles
+from grompt_gateway.stack.websocket import refuse_websocket
 from grompt_gateway.wiring import CURRENT, Services
 from guards import BodyLimit, Deadline, RateLimit
 from proxy.routes import PREFIX as PROXY_PREFIX
@@ -58,6 +59,9 @@ class GatewayApplication:
         gc.freeze()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await refuse_websocket(scope, receive, send)
+            return
         CURRENT.set(self.services)
         if not self.services.started:  # servers run without lifespan (lifespan="off", test drivers)
             await self.services.start()

@@ -56,6 +56,10 @@ def _caches(cache_url: str | None) -> dict[str, Any]:
 
 CACHES = _caches(GATEWAY.cache_url)
 
+# MAX_BODY_BYTES is the one body limit: the ASGI guard enforces it exactly (Content-Length and chunked),
+# and Django's own check (2.5 MB by default, which answered below a larger MAX_BODY_BYTES) follows it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY.max_body_bytes
+
 STATIC_URL = "/static/"
 # Only Ninja's /v1/docs page renders a template.
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]

@@ -1,13 +1,15 @@
 """Proxy path normalisation and the segment-aware allow-list (GOBE_PROXY_ALLOW).
 
 A path is checked on its raw bytes, so nothing a client encodes can turn into a separator, a dot
-segment or another host after GoBE decodes it. Imports only the standard library and ``llm.errors``.
+segment or another host after GoBE decodes it, or after it normalises Unicode (NFKC, look-alikes).
+Imports only the standard library and ``llm.errors``.
 """
 
 from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
@@ -25,6 +27,11 @@ _HEX: Final = frozenset(string.hexdigits.encode())
 _DOT_SEGMENT: Final = re.compile(r"\.+(;.*)?")
 # A first segment such as "http:" or "javascript:x" would read as an absolute URL.
 _SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# A non-ASCII character is refused when NFKC turns it into one of these (fullwidth "．", "／", "＼",
+# one-dot leader "․", small full stop "﹒", "％"), or when its name says it is a slash or a dot that
+# NFKC keeps but other normalisers fold (division slash "∕", fraction slash "⁄", ideographic full stop).
+_NFKC_FORBIDDEN: Final = frozenset("./\\%:?#@")
+_LOOK_ALIKE_NAMES: Final = ("SOLIDUS", "SLASH", "FULL STOP", "DOT LEADER", "ELLIPSIS", "SET MINUS")
 
 
 def normalise_path(raw: bytes) -> str:
@@ -52,7 +59,8 @@ def normalise_path(raw: bytes) -> str:
 def _segment(raw: bytes) -> str:
     if not raw:
         raise InvalidRequest("bad proxy path: empty segment")
-    out = bytearray()
+    out = bytearray()  # what is forwarded: ASCII, escapes kept
+    decoded = bytearray()  # what GoBE will see once it decodes the escapes
     i = 0
     while i < len(raw):
         byte = raw[i]
@@ -60,20 +68,40 @@ def _segment(raw: bytes) -> str:
             escape = raw[i + 1 : i + 3]
             if len(escape) != 2 or not _HEX.issuperset(escape):
                 raise InvalidRequest("bad proxy path: malformed escape")
-            decoded = int(escape, 16)
-            if decoded in _FORBIDDEN_DECODED:
+            value = int(escape, 16)
+            if value in _FORBIDDEN_DECODED:
                 raise InvalidRequest("bad proxy path: forbidden escape")
-            out += bytes([decoded]) if decoded in _UNRESERVED else b"%%%02X" % decoded
+            out += bytes([value]) if value in _UNRESERVED else b"%%%02X" % value
+            decoded.append(value)
             i += 3
             continue
         if byte == 0x5C or byte < 0x20 or byte == 0x7F:  # backslash, control characters
             raise InvalidRequest("bad proxy path")
         out += bytes([byte]) if byte in _PCHAR else b"%%%02X" % byte
+        decoded.append(byte)
         i += 1
+    _check_text(bytes(decoded))
     segment = out.decode("ascii")
     if _DOT_SEGMENT.fullmatch(segment):
         raise InvalidRequest("bad proxy path: dot segment")
     return segment
+
+
+def _check_text(decoded: bytes) -> None:
+    """Refuse a segment that is not valid UTF-8 (overlong forms such as ``%C0%AE`` included) or holds
+    a character that a backend could normalise into a separator or a dot."""
+    if decoded.isascii():
+        return
+    try:
+        text = decoded.decode("utf-8")  # strict: overlong forms, surrogates and stray bytes fail
+    except UnicodeDecodeError:
+        raise InvalidRequest("bad proxy path: not UTF-8") from None
+    for char in text:
+        if char.isascii():
+            continue
+        if unicodedata.category(char)[0] == "C" or _NFKC_FORBIDDEN & set(unicodedata.normalize("NFKC", char)) \
+                or any(word in unicodedata.name(char, "") for word in _LOOK_ALIKE_NAMES):
+            raise InvalidRequest("bad proxy path: look-alike character")
 
 
 class AllowList:

@@ -101,7 +101,11 @@ class GoBEClient:
         forwarded: Headers = []
         chain: list[bytes] = []
         proto: bytes | None = None
+        headers = list(headers)
+        hop_by_hop = connection_tokens(value for name, value in headers if name == b"connection")
         for name, value in headers:
+            if name in hop_by_hop:  # RFC 9110 §7.6.1: named in Connection, meant for us alone
+                continue
             if name in FORWARDED_REQUEST_HEADERS or (name == b"cookie" and self.forward_cookies):
                 forwarded.append((name, value))
             elif name == b"x-forwarded-for":
@@ -120,7 +124,7 @@ class GoBEClient:
 
     def response_headers(self, response: httpx.Response) -> Headers:
         """GoBE's headers minus hop-by-hop ones, ours, CORS, and ``Set-Cookie`` unless cookies travel."""
-        listed = {token.strip().lower().encode() for token in response.headers.get_list("connection", True)}
+        listed = connection_tokens(value for name, value in response.headers.raw if name.lower() == b"connection")
         kept: Headers = []
         for raw_name, value in response.headers.raw:
             name = raw_name.lower()
@@ -154,6 +158,11 @@ class GoBEClient:
         with translate_errors():
             async for chunk in response.aiter_raw():
                 yield chunk
+
+
+def connection_tokens(values: Iterable[bytes]) -> frozenset[bytes]:
+    """The header names listed in ``Connection`` fields (comma-separated, any case, any number of lines)."""
+    return frozenset(token.strip().lower() for value in values for token in value.split(b",") if token.strip())
 
 
 class _NoCookieJar(CookieJar):

@@ -94,6 +94,9 @@ class EchoGoBE:
             if not await _download(send, receive, size=int(rest[0])):
                 with self.lock:
                     self.downloads_cut += 1
+        elif rest[0] == "hop-by-hop":  # GoBE names its own hop-by-hop headers in Connection
+            await _answer(send, 200, _echo(record), extra=[
+                *_EXTRA_HEADERS, (b"connection", b"X-Gobe-Hop, etag"), (b"x-gobe-hop", b"1")])
         else:
             await _answer(send, 200, _echo(record), extra=_EXTRA_HEADERS)
 

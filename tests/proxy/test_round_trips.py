@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -76,6 +77,25 @@ def test_hop_by_hop_host_cookie_and_internal_headers_are_not_forwarded(gateway: 
     assert seen.header("host") == httpx.URL(gateway.settings.gobe_base_url or "").netloc.decode()
     assert seen.header("connection") == "keep-alive"  # the gateway's own pooled connection
     assert seen.header("user-agent") == "grompt-gateway"
+
+
+def test_headers_named_in_connection_are_dropped_even_when_otherwise_forwarded(gateway: GatewayThread,
+                                                                               gobe: EchoGoBE) -> None:
+    request = (b"GET /v1/proxy/files HTTP/1.1\r\nHost: gw\r\nConnection: Authorization, X-Org-Id\r\n"
+               b"Connection: close, ACCEPT-language ,range\r\nAuthorization: Bearer hop\r\nX-Org-Id: org-hop\r\n"
+               b"Accept-Language: fr\r\nRange: bytes=0-1\r\nAccept: application/json\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+    names = gobe.seen[0].header_names()
+    assert not {"authorization", "x-org-id", "accept-language", "range"} & names
+    assert gobe.seen[0].header("accept") == "application/json"
+
+
+def test_headers_gobe_names_in_connection_are_dropped_on_the_way_back(gateway: GatewayThread) -> None:
+    response = httpx.get(f"{gateway.url}/v1/proxy/files/hop-by-hop")
+    assert "x-gobe-hop" not in response.headers and "etag" not in response.headers
+    assert response.headers["x-gobe-trace"] == "t-1"
 
 
 def test_x_forwarded_for_and_proto_are_set_and_client_claims_ignored(gateway: GatewayThread,
