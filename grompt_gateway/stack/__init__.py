@@ -1,5 +1,6 @@
 """The ASGI stack in front of Django, in the order ``application.py`` composes it (outermost first):
-``lifespan`` (and ``websocket``, which refuses every handshake) → ``cors`` → ``access`` (request id, access line, request metrics, early errors) → the
+``lifespan`` (and ``websocket``, which refuses every handshake) → ``cors`` → ``access`` (request id,
+access line, request metrics, early errors) → the
 guards and the GoBE route (``guards/``, ``proxy/``) → ``static_files`` → ``django_handler``; inside
 Django, the one async-only middleware ``json_errors``.
 
