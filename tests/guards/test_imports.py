@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.imports import imported_modules
+
 GUARDS = Path(__file__).resolve().parents[2] / "guards"
 ALLOWED_LLM = {"llm.errors", "llm.types"}
 FORBIDDEN = ("grompt_gateway", "proxy", "llm", "openai", "anthropic", "google", "ninja")
-
-
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
 
 
 def test_guards_import_nothing_they_must_not() -> None:

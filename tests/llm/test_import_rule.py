@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.imports import imported_modules
+
 LLM_DIR = Path(__file__).resolve().parents[2] / "llm"
 FORBIDDEN = ("django", "ninja", "grompt_gateway", "proxy", "guards")
-
-
-def imported_modules(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
-            arg = node.args[0] if node.args else None
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                names.append(arg.value)
-    return names
-
-
-def _is_dynamic_import(node: ast.Call) -> bool:
-    func = node.func
-    return (isinstance(func, ast.Name) and func.id == "__import__") or (
-        isinstance(func, ast.Attribute) and func.attr == "import_module"
-    )
 
 
 @pytest.mark.parametrize("path", sorted(LLM_DIR.rglob("*.py")), ids=lambda p: p.name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from ninja import NinjaAPI
 
 from proxy.docs import register_proxy_docs
+from tests.support.imports import imported_modules
 
 PROXY_DIR = Path(__file__).resolve().parents[2] / "proxy"
 ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx", "proxy", "llm", "starlette"}
@@ -27,19 +27,9 @@ def test_every_proxied_method_is_described_in_openapi() -> None:
         assert ("requestBody" in op) == (method != "get")
 
 
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
-
-
 @pytest.mark.parametrize("module", sorted(PROXY_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_proxy_imports_only_what_its_readme_allows(module: Path) -> None:
-    for name in _imports(module):
+    for name in imported_modules(module):
         root = name.split(".")[0]
         if root in sys.stdlib_module_names:
             continue
