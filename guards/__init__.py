@@ -1,6 +1,7 @@
 """Cadence and cost guards in front of Django: rate limit, body limit, deadline (pure ASGI), and the
-idempotency store used by ``POST /v1/generate``. Imports django, redis errors, ``llm.errors``; never
-``grompt_gateway``, ``proxy`` or the provider adapters (see README.md)."""
+idempotency store used by ``POST /v1/generate``. Its errors: ``guards.errors``. Imports django, redis
+errors, the shared base of ``llm.errors``; never ``grompt_gateway``, ``proxy`` or the provider
+adapters (see README.md)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guards.asgi import header
-from llm.errors import PayloadTooLarge
+from guards.errors import PayloadTooLarge
 
 
 class BodyLimit:

@@ -21,7 +21,8 @@ from typing import Any, Final
 from django.core.cache.backends.base import BaseCache
 
 from guards.cache_io import CacheRunner
-from llm.errors import DeadlineExceeded, IdempotencyKeyReused, InvalidRequest
+from guards.errors import IdempotencyKeyReused
+from llm.errors import DeadlineExceeded, InvalidRequest
 
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 # Visible ASCII only, like the IETF draft's examples (UUIDs, ULIDs, base64 tokens).

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guards.cache_io import CacheRunner
 from guards.client_key import CLIENT_KEY_SCOPE, ClientKeys
-from llm.errors import RateLimited
+from guards.errors import RateLimited
 
 # Fractional rates become whole requests per whole seconds (0.5 → 1 per 2 s, 2.5 → 5 per 2 s); the
 # window is capped so a burst can never exceed an hour's worth of requests.

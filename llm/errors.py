@@ -1,19 +1,18 @@
-"""The gateway's one exception tree. Every package may raise these; ``grompt_gateway.http_errors``
-alone maps them to HTTP statuses and the contract's JSON shape (API.md § Errors).
+"""The shared base of the gateway's errors, and the model layer's own.
 
-    GatewayError                     internal_error
-     ├── InvalidRequest              invalid_request
-     │    ├── UpstreamBadRequest     invalid_request (the provider refused the request: unknown model, …)
-     │    └── IdempotencyKeyReused   idempotency_key_reused
-     ├── NotFound                    not_found
-     ├── MethodNotAllowed            method_not_allowed
-     ├── PathNotAllowed              path_not_allowed
-     ├── PayloadTooLarge             payload_too_large
-     ├── RateLimited                 rate_limited
-     ├── ProviderNotConfigured       provider_not_configured
-     ├── UpstreamError               upstream_error (``upstream_status`` keeps the provider's status)
-     │    └── UpstreamConnectionError  upstream_error (no connection, or it broke mid-answer)
-     └── DeadlineExceeded            timeout
+``GatewayError`` (with its contract ``code``), ``InvalidRequest`` and ``DeadlineExceeded`` are shared:
+every package may import and raise them, and this module imports only the standard library, so it
+loads no SDK. The other classes here are the model layer's; the guards' live in ``guards/errors.py``,
+the GoBE pass-through's in ``proxy/errors.py``, the gateway's own and the one status table in
+``grompt_gateway/http_errors.py`` (which draws the whole tree).
+
+    GatewayError                     internal_error        shared base
+     ├── InvalidRequest              invalid_request       shared
+     │    └── UpstreamBadRequest     invalid_request       the provider refused the request (unknown model, …)
+     ├── DeadlineExceeded            timeout               shared
+     ├── ProviderNotConfigured       provider_not_configured   no API key for the provider asked for
+     └── UpstreamError               upstream_error        the provider failed (``upstream_status`` keeps its status)
+          └── UpstreamConnectionError  upstream_error      no connection, or it broke mid-answer
 
 Imports only the standard library: never django, ninja or the SDKs.
 """
@@ -49,39 +48,25 @@ class GatewayError(Exception):
 
 
 class InvalidRequest(GatewayError):
+    """The client's request is wrong (shared)."""
+
     code = "invalid_request"
 
 
-class IdempotencyKeyReused(InvalidRequest):
-    code = "idempotency_key_reused"
+class DeadlineExceeded(GatewayError):
+    """A deadline passed before the answer (shared)."""
 
-
-class NotFound(GatewayError):
-    code = "not_found"
-
-
-class MethodNotAllowed(GatewayError):
-    code = "method_not_allowed"
-
-
-class PathNotAllowed(GatewayError):
-    code = "path_not_allowed"
-
-
-class PayloadTooLarge(GatewayError):
-    code = "payload_too_large"
-
-
-class RateLimited(GatewayError):
-    code = "rate_limited"
+    code = "timeout"
 
 
 class ProviderNotConfigured(GatewayError):
+    """No API key for the provider asked for."""
+
     code = "provider_not_configured"
 
 
 class UpstreamError(GatewayError):
-    """The provider or GoBE failed (after the short retries)."""
+    """The provider failed (after the short retries)."""
 
     code = "upstream_error"
 
@@ -94,21 +79,11 @@ class UpstreamBadRequest(InvalidRequest):
     """The provider refused the request itself (400/404/422), e.g. an unknown model."""
 
 
-class DeadlineExceeded(GatewayError):
-    code = "timeout"
-
-
 __all__ = [
     "DeadlineExceeded",
     "GatewayError",
-    "IdempotencyKeyReused",
     "InvalidRequest",
-    "MethodNotAllowed",
-    "NotFound",
-    "PathNotAllowed",
-    "PayloadTooLarge",
     "ProviderNotConfigured",
-    "RateLimited",
     "UpstreamBadRequest",
     "UpstreamConnectionError",
     "UpstreamError",

@@ -13,7 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
-from llm.errors import InvalidRequest, PathNotAllowed
+from llm.errors import InvalidRequest
+from proxy.errors import PathNotAllowed
 
 # RFC 3986 §2.3: escapes of these are decoded, so "%66iles" is checked (and sent) as "files".
 _UNRESERVED: Final = frozenset((string.ascii_letters + string.digits + "-_~").encode())

@@ -1,7 +1,7 @@
 """The GoBE client: one pooled ``httpx.AsyncClient`` per process, the header policy both ways, timeouts,
-the one quick GET retry, and httpx failures translated once into ``llm.errors``.
+the one quick GET retry, and httpx failures translated once into ``proxy.errors`` (GoBE failures, named as such).
 
-Imports httpx, the standard library and ``llm.errors`` only.
+Imports httpx, the standard library and ``proxy.errors`` only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Final
 
 import httpx
 
-from llm.errors import DeadlineExceeded, UpstreamConnectionError
+from proxy.errors import GoBEConnectionError, GoBETimeout
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -182,8 +182,8 @@ def translate_errors() -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:  # before TransportError: it is one
-        raise DeadlineExceeded("GoBE did not answer in time") from exc
+        raise GoBETimeout("GoBE did not answer in time") from exc
     except httpx.ConnectError as exc:
-        raise UpstreamConnectionError("GoBE is unreachable") from exc
+        raise GoBEConnectionError("GoBE is unreachable") from exc
     except httpx.TransportError as exc:
-        raise UpstreamConnectionError("GoBE closed the connection") from exc
+        raise GoBEConnectionError("GoBE closed the connection") from exc

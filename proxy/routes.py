@@ -15,15 +15,10 @@ from typing import Any, Final, Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send  # the ASGI 3 callable shape
 
-from llm.errors import (
-    GatewayError,
-    InvalidRequest,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    ProviderNotConfigured,
-)
+from llm.errors import GatewayError, InvalidRequest
 from proxy.allow import AllowList, normalise_path
 from proxy.client import GoBEClient
+from proxy.errors import GoBENotConfigured, ProxyBodyTooLarge, ProxyMethodNotAllowed
 
 PREFIX: Final = "/v1/proxy"
 METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -104,15 +99,15 @@ class ProxyRoute:
     def _check(self, scope: Scope) -> tuple[GoBEClient, str]:
         """Refuse what must never reach GoBE (405, 400, 403, 503, 413); return the client and path."""
         if scope["method"] not in METHODS:
-            raise MethodNotAllowed("method not allowed", headers={"Allow": ", ".join(METHODS)})
+            raise ProxyMethodNotAllowed("method not allowed", headers={"Allow": ", ".join(METHODS)})
         path = normalise_path(_raw_tail(scope))
         self.allow.check(path)
         gobe = self.gobe()
         if gobe is None:
-            raise ProviderNotConfigured("the GoBE proxy is not configured (GOBE_BASE_URL)")
+            raise GoBENotConfigured("the GoBE proxy is not configured (GOBE_BASE_URL)")
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            raise PayloadTooLarge("request body too large")
+            raise ProxyBodyTooLarge("request body too large")
         return gobe, path
 
 
@@ -134,7 +129,7 @@ class _RequestBody:
             self.received_bytes += len(chunk)
             if self.received_bytes > self.limit_bytes:
                 # Stop reading now; the server discards the rest once the 413 has been sent.
-                raise PayloadTooLarge("request body too large")
+                raise ProxyBodyTooLarge("request body too large")
             if chunk:
                 yield chunk
             more = message.get("more_body", False)

@@ -5,6 +5,6 @@ guards and the GoBE route (``guards/``, ``proxy/``) → ``static_files`` → ``d
 Django, the one async-only middleware ``json_errors``.
 
 May import: starlette's types and CORS, Django, ``grompt_gateway.observability``,
-``grompt_gateway.http_errors``, ``guards.asgi`` and ``llm.errors``. Never ``grompt_gateway.server``
-or the model layer's providers; only ``json_errors`` uses ``v1.api``'s error response.
+``grompt_gateway.http_errors`` (errors become responses there), ``guards`` (``asgi``, ``errors``) and
+``llm.errors``. Never ``grompt_gateway.v1``, ``grompt_gateway.server`` or the model layer's providers.
 """

@@ -12,26 +12,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grompt_gateway.http_errors import INTERNAL_ERROR, error_headers, error_json, status_for
+from grompt_gateway.http_errors import send_error, unhandled
 from grompt_gateway.observability.metrics import REQUEST_LATENCY, REQUESTS, route_label
 from grompt_gateway.observability.request_context import ACCESS_FIELDS, REQUEST_ID, sanitise_request_id
 from guards.asgi import header
-from llm.errors import GatewayError
 
 access_log = logging.getLogger("grompt_gateway.access")
-error_log = logging.getLogger("grompt_gateway.errors")
 
 # nginx's convention for "the client closed the connection before the response".
 CLIENT_CLOSED = 499
-
-
-async def send_error(send: Send, exc: GatewayError, *, request_id: str) -> None:
-    """Answer ``exc`` as the contract's JSON error (the caller ensures nothing was sent yet)."""
-    body = error_json(exc, request_id=request_id)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in error_headers(exc).items()]
-    await send({"type": "http.response.start", "status": status_for(exc), "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class AccessLayer:
@@ -64,18 +53,12 @@ class AccessLayer:
 
         try:
             await self.app(scope, receive, edge_send)
-        except GatewayError as exc:
-            await self._answer(edge_send, exc, state=state, request_id=request_id)
         except Exception as exc:
-            error_log.error("unhandled error", exc_info=exc)
-            await self._answer(edge_send, INTERNAL_ERROR, state=state, request_id=request_id)
+            error = unhandled(exc)
+            if not state["started"]:
+                await send_error(edge_send, error, request_id=request_id)
         finally:
             self._record(scope, fields, state=state, started=started)
-
-    @staticmethod
-    async def _answer(send: Send, exc: GatewayError, *, state: dict[str, Any], request_id: str) -> None:
-        if not state["started"]:
-            await send_error(send, exc, request_id=request_id)
 
     @staticmethod
     def _record(scope: Scope, fields: dict[str, Any], *, state: dict[str, Any], started: float) -> None:

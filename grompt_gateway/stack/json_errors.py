@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import async_only_middleware
 
-from grompt_gateway.http_errors import INTERNAL_ERROR
-from grompt_gateway.v1.api import error_response
-from llm.errors import GatewayError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from grompt_gateway.http_errors import INTERNAL_ERROR, MethodNotAllowed, NotFound, django_response
+from grompt_gateway.observability.request_context import REQUEST_ID
+from guards.errors import PayloadTooLarge
+from llm.errors import GatewayError, InvalidRequest
 
 _REWRITES: dict[int, Callable[[], GatewayError]] = {
     400: lambda: InvalidRequest("bad request"),
@@ -29,7 +30,7 @@ def json_errors(get_response: GetResponse) -> Callable[[HttpRequest], Awaitable[
         response = await get_response(request)
         status = response.status_code
         if status in _REWRITES and not response.get("Content-Type", "").startswith("application/json"):
-            rewritten = error_response(_REWRITES[status]())
+            rewritten = django_response(_REWRITES[status](), request_id=REQUEST_ID.get())
             if "Allow" in response:
                 rewritten["Allow"] = response["Allow"]
             return rewritten

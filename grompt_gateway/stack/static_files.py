@@ -20,7 +20,7 @@ from django.contrib.staticfiles import finders
 from starlette.types import ASGIApp, Receive, Scope, Send
 from whitenoise import WhiteNoise
 
-from llm.errors import MethodNotAllowed, NotFound
+from grompt_gateway.http_errors import MethodNotAllowed, NotFound
 
 PLAYGROUND_DIR: Final = Path(__file__).parents[1] / "playground"
 PAGE_PATHS: Final = frozenset({"/", "/playground", "/playground/"})

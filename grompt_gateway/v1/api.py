@@ -1,28 +1,18 @@
-"""The Ninja ``/v1`` API object and its exception handlers: every error leaves as the contract's
-JSON shape (API.md § Errors), whatever raised it."""
+"""The Ninja ``/v1`` API object and its one exception handler: whatever a view raised leaves as the
+contract's JSON error, rendered by ``http_errors`` (Ninja's and Django's own exceptions are first
+translated into the gateway's error tree here)."""
 
 from __future__ import annotations
-
-import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
-from grompt_gateway.http_errors import INTERNAL_ERROR, error_headers, error_json, status_for
+from grompt_gateway.http_errors import NotFound, django_response, unhandled
 from grompt_gateway.observability.request_context import REQUEST_ID
-from llm.errors import GatewayError, InvalidRequest, NotFound, PayloadTooLarge
-
-log = logging.getLogger("grompt_gateway.errors")
-
-
-def error_response(exc: GatewayError) -> HttpResponse:
-    response = HttpResponse(error_json(exc, request_id=REQUEST_ID.get()), status=status_for(exc),
-                            content_type="application/json")
-    for name, value in error_headers(exc).items():
-        response[name] = value
-    return response
+from guards.errors import PayloadTooLarge
+from llm.errors import GatewayError, InvalidRequest
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -32,6 +22,20 @@ def validation_message(exc: ValidationError) -> str:
     first = exc.errors[0]
     location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "payload", "q"))
     return f"{location}: {first.get('msg', 'invalid')}" if location else str(first.get("msg", "invalid"))
+
+
+def as_gateway_error(exc: Exception) -> GatewayError:
+    """Translate Ninja's and Django's exceptions into the tree; ``unhandled`` takes the rest."""
+    if isinstance(exc, ValidationError):
+        return InvalidRequest(validation_message(exc))
+    if isinstance(exc, HttpError):
+        # Ninja raises HttpError(400, "Cannot parse request body") for malformed JSON.
+        return InvalidRequest("malformed request body" if exc.status_code == 400 else str(exc))
+    if isinstance(exc, Http404):
+        return NotFound("no such route")
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge("request body too large")
+    return unhandled(exc)
 
 
 api = NinjaAPI(
@@ -44,33 +48,10 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(GatewayError)
-def _gateway_error(request: HttpRequest, exc: GatewayError) -> HttpResponse:
-    return error_response(exc)
+def _error_response(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return django_response(as_gateway_error(exc), request_id=REQUEST_ID.get())
 
 
-@api.exception_handler(ValidationError)
-def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return error_response(InvalidRequest(validation_message(exc)))
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    # Ninja raises HttpError(400, "Cannot parse request body") for malformed JSON.
-    return error_response(InvalidRequest("malformed request body" if exc.status_code == 400 else str(exc)))
-
-
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(NotFound("no such route"))
-
-
-@api.exception_handler(RequestDataTooBig)
-def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return error_response(PayloadTooLarge("request body too large"))
-
-
-@api.exception_handler(Exception)
-def _unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
-    log.error("unhandled error", exc_info=exc)
-    return error_response(INTERNAL_ERROR)
+# Ninja picks a handler by the exception's MRO, and ships its own for these classes: each gets ours.
+for _exception in (GatewayError, ValidationError, HttpError, Http404, RequestDataTooBig, Exception):
+    api.exception_handler(_exception)(_error_response)

@@ -130,6 +130,5 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
                       report=report, elapsed_s=time.perf_counter() - started)
 
     start_event = {"type": "start", "provider": call.provider, "model": call.model, "requestId": request_id}
-    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event,
-                    request_id=request_id, on_end=on_end)
+    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event, on_end=on_end)
     return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import orjson
 
-from grompt_gateway.http_errors import error_body, status_for
+from grompt_gateway.http_errors import error_event
 from llm.errors import GatewayError
 from llm.ports import GenStream
 
@@ -54,9 +54,8 @@ class EventWriter:
         self._n += 1
         return b"%s%d\ndata: %s\n\n" % (self._prefix, self._n, orjson.dumps(data))
 
-    def error(self, exc: GatewayError, *, request_id: str) -> bytes:
-        body = error_body(exc, request_id=request_id)
-        return self.event({"type": "error", "status": status_for(exc), "error": body["error"]})
+    def error(self, exc: GatewayError) -> bytes:
+        return self.event(error_event(exc))
 
 
 @dataclass(slots=True)
@@ -153,7 +152,6 @@ async def sse_body(
     first: Any,
     writer: EventWriter,
     start_event: dict[str, Any],
-    request_id: str,
     on_end: Callable[[StreamReport], None],
 ) -> AsyncIterator[bytes]:
     """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle."""
@@ -163,7 +161,7 @@ async def sse_body(
         start = b""
     try:
         async for batch in relay.batches(first):
-            yield start + b"".join([_encode(item, relay=relay, writer=writer, request_id=request_id)
+            yield start + b"".join([_encode(item, relay=relay, writer=writer)
                                     for item in batch])
             start = b""
     except asyncio.CancelledError:
@@ -178,7 +176,7 @@ def _final(item: Any) -> bool:
     return item is _END or isinstance(item, GatewayError)
 
 
-def _encode(item: Any, *, relay: Relay, writer: EventWriter, request_id: str) -> bytes:
+def _encode(item: Any, *, relay: Relay, writer: EventWriter) -> bytes:
     if isinstance(item, str):
         if relay.report.first_chunk_s is None:
             relay.report.first_chunk_s = time.perf_counter() - relay.started
@@ -190,4 +188,4 @@ def _encode(item: Any, *, relay: Relay, writer: EventWriter, request_id: str) ->
         return writer.event({"type": "done", "finishReason": relay.stream.finish_reason,
                              "usage": usage.to_json() if usage else None})
     relay.report.error = item
-    return writer.error(item, request_id=request_id)
+    return writer.error(item)

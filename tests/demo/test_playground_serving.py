@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from grompt_gateway.http_errors import NotFound
 from grompt_gateway.stack.static_files import StaticFiles
-from llm.errors import NotFound
 from tests.support.gateway import GatewayThread
 
 

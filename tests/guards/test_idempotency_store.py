@@ -14,7 +14,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
 from guards import IdempotencyStore, StoredResponse, fingerprint
-from llm.errors import DeadlineExceeded, IdempotencyKeyReused, InvalidRequest, UpstreamError
+from guards.errors import IdempotencyKeyReused
+from llm.errors import DeadlineExceeded, InvalidRequest, UpstreamError
 
 OK = StoredResponse(status=200, body=b'{"text":"hi"}', headers={"Content-Type": "application/json"})
 

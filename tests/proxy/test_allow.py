@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from llm.errors import InvalidRequest, PathNotAllowed
+from llm.errors import InvalidRequest
 from proxy.allow import AllowList, normalise_path
+from proxy.errors import PathNotAllowed
 
 ESCAPES = [
     b"/files/../admin", b"/files/..", b"/..", b"/files/./x", b"/files/..;/admin", b"/files/...",

@@ -8,8 +8,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from llm.errors import DeadlineExceeded, GatewayError, UpstreamConnectionError
+from grompt_gateway.http_errors import status_for
+from llm.errors import GatewayError
 from proxy import GoBEClient
+from proxy.errors import GoBEConnectionError, GoBETimeout
 
 
 def _client(handler: Callable[[httpx.Request], httpx.Response]) -> GoBEClient:
@@ -44,7 +46,7 @@ async def test_a_get_that_could_not_connect_is_tried_once_more() -> None:
 async def test_a_get_is_retried_at_most_once() -> None:
     calls, handler = _failing_then_ok(httpx.ConnectError, failures=5)
     gobe = _client(handler)
-    with pytest.raises(UpstreamConnectionError):
+    with pytest.raises(GoBEConnectionError):
         await gobe.open(method="GET", url=gobe.url("files", query=b""), headers=[], body=None)
     assert calls == ["GET", "GET"]
 
@@ -54,17 +56,17 @@ async def test_a_get_is_retried_at_most_once() -> None:
 async def test_other_methods_are_never_retried(method: str) -> None:
     calls, handler = _failing_then_ok(httpx.ConnectError, failures=1)
     gobe = _client(handler)
-    with pytest.raises(UpstreamConnectionError):
+    with pytest.raises(GoBEConnectionError):
         await gobe.open(method=method, url=gobe.url("files", query=b""), headers=[], body=None)
     assert calls == [method]
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("error", "expected", "status"), [
-    (httpx.ConnectTimeout, DeadlineExceeded, 504), (httpx.ReadTimeout, DeadlineExceeded, 504),
-    (httpx.WriteTimeout, DeadlineExceeded, 504), (httpx.PoolTimeout, DeadlineExceeded, 504),
-    (httpx.ConnectError, UpstreamConnectionError, 502), (httpx.ReadError, UpstreamConnectionError, 502),
-    (httpx.RemoteProtocolError, UpstreamConnectionError, 502),
+    (httpx.ConnectTimeout, GoBETimeout, 504), (httpx.ReadTimeout, GoBETimeout, 504),
+    (httpx.WriteTimeout, GoBETimeout, 504), (httpx.PoolTimeout, GoBETimeout, 504),
+    (httpx.ConnectError, GoBEConnectionError, 502), (httpx.ReadError, GoBEConnectionError, 502),
+    (httpx.RemoteProtocolError, GoBEConnectionError, 502),
 ])
 async def test_transport_failures_map_to_the_contract(error: type[httpx.TransportError],
                                                       expected: type[GatewayError],
@@ -74,6 +76,7 @@ async def test_transport_failures_map_to_the_contract(error: type[httpx.Transpor
     with pytest.raises(expected) as caught:
         await gobe.open(method="POST", url=gobe.url("files", query=b""), headers=[], body=None)
     assert isinstance(caught.value.__cause__, error)
+    assert status_for(caught.value) == status
     assert "boom" not in caught.value.message  # our words, never the library's
     assert len(calls) == 1
 
