@@ -6,15 +6,18 @@ adapters (see README.md)."""
 from __future__ import annotations
 
 from guards.body_limit import BodyLimit
+from guards.caller import CALLER_SCOPE, Caller
 from guards.client_key import CLIENT_KEY_SCOPE, ClientKeys, parse_trusted_proxies
 from guards.deadline import Deadline
 from guards.idempotency import REPLAYED_HEADER, IdempotencyStore, StoredResponse, fingerprint, validate_key
 from guards.rate_limit import Rate, RateLimit, RateLimiter, Usage
 
 __all__ = [
+    "CALLER_SCOPE",
     "CLIENT_KEY_SCOPE",
     "REPLAYED_HEADER",
     "BodyLimit",
+    "Caller",
     "ClientKeys",
     "Deadline",
     "IdempotencyStore",

@@ -1,25 +1,23 @@
-"""The client key a request is counted and deduplicated under: its ``X-Org-Id``, else its IP address.
+"""The client key a request is counted and deduplicated under: the org (or user) of a verified bearer
+token, else an ``X-Org-Id`` set by a trusted proxy, else the client's IP address.
 
-The IP is the ASGI peer; ``X-Forwarded-For`` is believed only hop by hop from ``TRUSTED_PROXIES``, so a
-client cannot pick its own bucket by sending that header (API.md § Headers).
+``X-Org-Id`` and ``X-Forwarded-For`` are believed only from a peer in ``TRUSTED_PROXIES``, so a client can
+never pick its own bucket by sending either header (API.md § Headers, § Callers: who may spend).
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import re
 from collections.abc import Iterable
 from typing import Final
 
 from starlette.types import Scope
 
 from guards.asgi import header
+from guards.caller import CALLER_SCOPE, Caller, loggable_id
 
 # The ASGI scope entry where the rate-limit layer leaves the key for handlers (idempotency scoping).
 CLIENT_KEY_SCOPE: Final = "grompt.client_key"
-
-_SAFE_ORG_ID: Final = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -37,16 +35,24 @@ def parse_trusted_proxies(entries: Iterable[str]) -> tuple[IPNetwork, ...]:
 
 
 class ClientKeys:
-    """Derive ``org:<id>`` or ``ip:<address>`` from an ASGI scope."""
+    """Derive ``org:<id>``, ``user:<id>`` or ``ip:<address>`` from an ASGI scope."""
 
     def __init__(self, *, trusted_proxies: Iterable[str] = ()) -> None:
         self._trusted = parse_trusted_proxies(trusted_proxies)
 
     def key_for(self, scope: Scope) -> str:
+        """The one place a client key is made: every guard (rate limit, idempotency, budgets) uses it."""
+        caller: Caller | None = scope.get(CALLER_SCOPE)
+        if caller is not None:
+            return org_key(caller.org) if caller.org is not None else user_key(caller.id)
         org = header(scope, b"x-org-id")
-        if org is not None and org.strip():
+        if org is not None and org.strip() and self._peer_is_trusted(scope):
             return org_key(org.strip())
         return "ip:" + self.client_ip(scope)
+
+    def _peer_is_trusted(self, scope: Scope) -> bool:
+        client = scope.get("client")
+        return client is not None and self.is_trusted_peer(client[0])
 
     def client_ip(self, scope: Scope) -> str:
         """The peer, or the right-most ``X-Forwarded-For`` hop not written by a trusted proxy."""
@@ -73,9 +79,17 @@ class ClientKeys:
 
 def org_key(org_id: str) -> str:
     """``org:<id>`` for a short id of safe characters; anything else is hashed, so keys stay bounded."""
-    if _SAFE_ORG_ID.fullmatch(org_id):
-        return f"org:{org_id}"
-    return "org#" + hashlib.sha256(org_id.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return _bounded("org", org_id)
+
+
+def user_key(user_id: str) -> str:
+    """``user:<id>``, bounded like ``org_key``: the key of a verified caller whose token names no org."""
+    return _bounded("user", user_id)
+
+
+def _bounded(kind: str, value: str) -> str:
+    ident = loggable_id(value)
+    return f"{kind}{ident}" if ident.startswith("#") else f"{kind}:{ident}"
 
 
 def _forwarded_for(scope: Scope) -> list[str]:

@@ -20,12 +20,13 @@ from proxy.errors import GoBEConnectionError, GoBETimeout
 Headers = list[tuple[bytes, bytes]]
 
 # What the PWA may tell GoBE (API.md § Headers): credentials, content negotiation, conditional and
-# range requests, the org. Everything else (hop-by-hop, Host, Cookie, Forwarded, Expect, our own
+# range requests. Everything else (hop-by-hop, Host, Cookie, Forwarded, Expect, our own
 # Idempotency-Key and friends) stays here. Accept-Encoding travels because bodies are relayed raw.
+# X-Org-Id travels only from a trusted proxy, like X-Forwarded-For: a client never names its own org.
 FORWARDED_REQUEST_HEADERS: Final = frozenset({
     b"authorization", b"content-type", b"content-length", b"content-encoding", b"accept",
     b"accept-encoding", b"accept-language", b"if-none-match", b"if-match", b"if-modified-since",
-    b"if-unmodified-since", b"if-range", b"range", b"x-org-id",
+    b"if-unmodified-since", b"if-range", b"range",
 })
 
 # RFC 9110 §7.6.1 hop-by-hop fields, plus what the gateway itself decides on its answers: the server
@@ -101,6 +102,7 @@ class GoBEClient:
         forwarded: Headers = []
         chain: list[bytes] = []
         proto: bytes | None = None
+        orgs: Headers = []
         headers = list(headers)
         hop_by_hop = connection_tokens(value for name, value in headers if name == b"connection")
         for name, value in headers:
@@ -112,8 +114,11 @@ class GoBEClient:
                 chain.append(value)
             elif name == b"x-forwarded-proto" and proto is None:
                 proto = value
+            elif name == b"x-org-id":
+                orgs.append((name, value))
         if client_ip is None or not self.trusted_peer(client_ip):  # a client's own X-Forwarded-* are not believed
-            chain, proto = [], None
+            chain, proto, orgs = [], None, []
+        forwarded += orgs
         if client_ip is not None:
             chain.append(client_ip.encode())
         if chain:

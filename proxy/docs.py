@@ -36,7 +36,8 @@ _DESCRIPTION: Final = (
     "Streams the request to `${GOBE_BASE_URL}/<path>` with its query string and body, and GoBE's "
     "status, headers and body back as they are (GoBE's own 4xx/5xx included). Forwarded: "
     "`Authorization`, `X-Request-Id`, `Content-Type`, `Accept*`, conditional and `Range` headers, "
-    "`X-Org-Id`; `X-Forwarded-For`/`-Proto` are set. Cookies travel only with `PROXY_FORWARD_COOKIES`."
+    "`X-Org-Id` from a trusted proxy only; `X-Forwarded-For`/`-Proto` are set. Cookies travel only with "
+    "`PROXY_FORWARD_COOKIES`."
 )
 
 

@@ -70,8 +70,9 @@ def gateway_with(start_gateway: Callable[..., GatewayThread],
     """Start a gateway whose providers all answer from the session's mock LLM (default: openai)."""
 
     def start(**overrides: Any) -> GatewayThread:
+        # The tests are the trusted edge (127.0.0.1), so an X-Org-Id gives each test its own bucket.
         defaults = {**providers_on(mock_llm), "default_provider": "openai", "default_model": "gpt-4o-mini",
-                    "openai_models": ("gpt-4o-mini",)}
+                    "openai_models": ("gpt-4o-mini",), "trusted_proxies": ("127.0.0.1",)}
         gateway = start_gateway(**{**defaults, **overrides})
         # Build the provider clients now (the SDK imports take seconds once per process), so the
         # first counted request is as quick as the rest and bursts fit in one window.

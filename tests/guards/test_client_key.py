@@ -1,4 +1,5 @@
-"""The client key: X-Org-Id when present, else the peer IP; X-Forwarded-For only from trusted proxies."""
+"""The client key: a verified caller's org (else user), else X-Org-Id from a trusted proxy, else the peer IP;
+X-Org-Id and X-Forwarded-For are believed only from trusted proxies."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from guards import ClientKeys
+from guards import CALLER_SCOPE, Caller, ClientKeys
+
+EDGE = "10.0.0.1"
 
 
 def scope(peer: str | None = "198.51.100.7", **headers: str | list[str]) -> dict[str, Any]:
@@ -17,24 +20,46 @@ def scope(peer: str | None = "198.51.100.7", **headers: str | list[str]) -> dict
     return {"type": "http", "client": (peer, 5000) if peer else None, "headers": pairs}
 
 
-def test_org_id_is_the_key_when_present() -> None:
-    keys = ClientKeys()
-    assert keys.key_for(scope(x_org_id="acme-42")) == "org:acme-42"
-    assert keys.key_for(scope(x_org_id="  acme-42 ")) == "org:acme-42"
+def test_org_id_from_a_trusted_proxy_is_the_key() -> None:
+    keys = ClientKeys(trusted_proxies=("10.0.0.0/8",))
+    assert keys.key_for(scope(EDGE, x_org_id="acme-42")) == "org:acme-42"
+    assert keys.key_for(scope(EDGE, x_org_id="  acme-42 ")) == "org:acme-42"
+
+
+def test_org_id_from_an_untrusted_peer_is_ignored_and_the_ip_counts() -> None:
+    keys = ClientKeys(trusted_proxies=("10.0.0.0/8",))
+    assert keys.key_for(scope(x_org_id="acme-42")) == "ip:198.51.100.7"
+    assert ClientKeys().key_for(scope("127.0.0.1", x_org_id="acme-42")) == "ip:127.0.0.1"
+    assert keys.key_for(scope(None, x_org_id="acme-42")) == "ip:unknown"  # no peer: nobody to trust
+
+
+def test_org_id_is_judged_by_the_peer_not_by_a_forwarded_for_hop() -> None:
+    keys = ClientKeys(trusted_proxies=("10.0.0.0/8",))
+    assert keys.key_for(scope(x_org_id="acme", x_forwarded_for=EDGE)) == "ip:198.51.100.7"
 
 
 def test_org_ids_with_unsafe_characters_or_too_long_are_hashed_to_a_bounded_key() -> None:
-    keys = ClientKeys()
-    odd = keys.key_for(scope(x_org_id="acme corp/€"))
-    long = keys.key_for(scope(x_org_id="a" * 500))
+    keys = ClientKeys(trusted_proxies=(EDGE,))
+    odd = keys.key_for(scope(EDGE, x_org_id="acme corp/€"))
+    long = keys.key_for(scope(EDGE, x_org_id="a" * 500))
     assert odd.startswith("org#") and long.startswith("org#")
     assert len(odd) == len(long) == 36
     assert odd != long
-    assert keys.key_for(scope(x_org_id="acme corp/€")) == odd  # stable
+    assert keys.key_for(scope(EDGE, x_org_id="acme corp/€")) == odd  # stable
 
 
 def test_blank_org_id_falls_back_to_the_ip() -> None:
-    assert ClientKeys().key_for(scope(x_org_id="  ")) == "ip:198.51.100.7"
+    assert ClientKeys(trusted_proxies=(EDGE,)).key_for(scope(EDGE, x_org_id="  ")) == "ip:10.0.0.1"
+
+
+def test_a_verified_caller_is_keyed_on_its_org_else_its_user_whatever_the_headers_say() -> None:
+    keys = ClientKeys(trusted_proxies=(EDGE,))
+    acme = scope(EDGE, x_org_id="globex") | {CALLER_SCOPE: Caller(id="u-1", org="acme")}
+    alone = scope(EDGE, x_org_id="globex") | {CALLER_SCOPE: Caller(id="u-1")}
+    odd = scope() | {CALLER_SCOPE: Caller(id="ü" * 300)}
+    assert keys.key_for(acme) == "org:acme"
+    assert keys.key_for(alone) == "user:u-1"
+    assert keys.key_for(odd).startswith("user#") and len(keys.key_for(odd)) == 37
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored() -> None:

@@ -72,7 +72,7 @@ def test_orgs_are_counted_separately(gateway_with: Start) -> None:
 
 
 def test_a_spoofed_forwarded_for_does_not_give_a_new_bucket(gateway_with: Start) -> None:
-    gateway = gateway_with(rate_limit_rps=2)  # no TRUSTED_PROXIES: the peer (127.0.0.1) is the client
+    gateway = gateway_with(rate_limit_rps=2, trusted_proxies=())  # the peer (127.0.0.1) is the client
     with httpx.Client(base_url=gateway.url) as client:
         # A new second: the 127.0.0.1 bucket is shared with other tests.
         responses = in_one_window(lambda: [burst(client, 1, forwarded_for=f"203.0.113.{n}")[0] for n in range(3)],

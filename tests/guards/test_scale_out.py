@@ -23,7 +23,8 @@ pytestmark = pytest.mark.redis
 @pytest.fixture(scope="module")
 def gateways(redis_url: str, mock_llm_server: MockLLMServer) -> Iterator[tuple[str, str]]:
     """Two uvicorn processes (the README's command), both on the session's Redis and mock LLM."""
-    env = {"CACHE_URL": redis_url, "RATE_LIMIT_RPS": "3", "LOG_LEVEL": "WARNING",
+    # The tests are the trusted edge (TRUSTED_PROXIES), so an X-Org-Id gives each test its own bucket.
+    env = {"CACHE_URL": redis_url, "RATE_LIMIT_RPS": "3", "LOG_LEVEL": "WARNING", "TRUSTED_PROXIES": "127.0.0.1",
            "OPENAI_API_KEY": "test-openai-key", "OPENAI_BASE_URL": mock_llm_server.openai_base_url,
            "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "gpt-4o-mini", "OPENAI_MODELS": "gpt-4o-mini"}
     ports = [free_port(), free_port()]

@@ -56,11 +56,20 @@ def test_forwarded_headers_reach_gobe_unchanged(gateway: GatewayThread, gobe: Ec
     sent = {
         "authorization": "Bearer user-token", "content-type": "application/json", "accept": "application/json",
         "accept-language": "pt-BR", "if-none-match": '"v1"', "if-match": '"v0"', "range": "bytes=0-99",
-        "x-org-id": "org-7", "x-request-id": "pwa-req-1", "accept-encoding": "gzip",
+        "x-request-id": "pwa-req-1", "accept-encoding": "gzip",
     }
     httpx.post(f"{gateway.url}/v1/proxy/files", content=b"{}", headers=sent)
     seen = gobe.seen[0]
     assert {name: seen.header(name) for name in sent} == sent
+
+
+def test_x_org_id_reaches_gobe_only_from_a_trusted_proxy(gateway_with: Callable[..., GatewayThread],
+                                                         gobe: EchoGoBE) -> None:
+    untrusted = gateway_with(trusted_proxies=("192.0.2.0/24",))
+    httpx.get(f"{untrusted.url}/v1/proxy/files", headers={"X-Org-Id": "org-7"})
+    trusted = gateway_with(trusted_proxies=("127.0.0.1",))
+    httpx.get(f"{trusted.url}/v1/proxy/files", headers={"X-Org-Id": "org-7"})
+    assert [seen.header("x-org-id") for seen in gobe.seen] == [None, "org-7"]
 
 
 def test_hop_by_hop_host_cookie_and_internal_headers_are_not_forwarded(gateway: GatewayThread,
