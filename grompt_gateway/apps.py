@@ -8,3 +8,8 @@ from django.apps import AppConfig
 class GromptGatewayConfig(AppConfig):
     name = "grompt_gateway"
     verbose_name = "Grompt gateway"
+
+    def ready(self) -> None:
+        from grompt_gateway.metrics import drop_unused_families
+
+        drop_unused_families()

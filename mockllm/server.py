@@ -29,13 +29,15 @@ class ServerThread:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        log_level: str = "warning",
+        log_level: str | None = None,
         graceful_shutdown_s: float = 0.5,
         **config: Any,
     ) -> None:
         self.host = host
         self._port = port
-        options: dict[str, Any] = {"lifespan": "off", "access_log": False, **config}
+        # log_config=None: the host process owns logging. uvicorn's default config would replace the
+        # gateway's JSON handlers on the shared "uvicorn.*" loggers with plain-text ones on stderr.
+        options: dict[str, Any] = {"lifespan": "off", "access_log": False, "log_config": None, **config}
         # uvicorn annotates this as int but hands it to asyncio.wait_for, which takes any float
         grace = cast(int, graceful_shutdown_s)
         self.server = uvicorn.Server(

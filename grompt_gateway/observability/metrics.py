@@ -5,9 +5,10 @@ models not listed in the settings are recorded as ``other``.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Final
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Histogram
 
 # LLM calls take from tens of milliseconds (a cached or tiny answer) to minutes (long streams).
 LLM_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
@@ -55,3 +56,14 @@ def route_label(path: str) -> str:
     if path.startswith("/v1/proxy/") or path == "/v1/proxy":
         return "/v1/proxy/*"
     return "/static/*" if path.startswith("/static/") else "other"
+
+
+def drop_unused_families() -> None:
+    """Unregister the metrics django-prometheus creates on import for subsystems the gateway does not
+    run (model saves, migrations): they would only ever be empty families in every scrape."""
+    from django_prometheus import migrations, models
+
+    for collector in (models.model_inserts, models.model_updates, models.model_deletes,
+                      migrations.unapplied_migrations, migrations.applied_migrations):
+        with contextlib.suppress(KeyError):  # already gone (ready() runs again in some test set-ups)
+            REGISTRY.unregister(collector)

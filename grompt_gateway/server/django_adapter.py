@@ -44,6 +44,7 @@ def to_django(payload: ResponsePayload) -> HttpResponseBase:
         response = HttpResponse(body, status=payload.status)
     elif body is None and payload.status == 204:
         response = HttpResponse(status=204)
+        del response["Content-Type"]  # no body, so no type (RFC 9110 §15.3.5); Django adds text/html
     else:
         response = HttpResponse(orjson.dumps(body), status=payload.status, content_type="application/json")
     for name, value in payload.headers.items():
