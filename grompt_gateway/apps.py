@@ -10,6 +10,6 @@ class GromptGatewayConfig(AppConfig):
     verbose_name = "Grompt gateway"
 
     def ready(self) -> None:
-        from grompt_gateway.metrics import drop_unused_families
+        from grompt_gateway.observability.metrics import drop_unused_families
 
         drop_unused_families()

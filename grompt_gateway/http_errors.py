@@ -77,7 +77,12 @@ INTERNAL_ERROR: Final = GatewayError("internal error")
 
 def status_for(exc: GatewayError) -> int:
     """Return the status of the most specific class in the table (starlette's MRO walk)."""
-    return next((HTTP_STATUS[c] for c in type(exc).__mro__ if c in HTTP_STATUS), 500)
+    return status_of(type(exc))
+
+
+def status_of(error_type: type[GatewayError]) -> int:
+    """``status_for`` of a class (the OpenAPI description asks before anything is raised)."""
+    return next((HTTP_STATUS[c] for c in error_type.__mro__ if c in HTTP_STATUS), 500)
 
 
 def unhandled(exc: BaseException) -> GatewayError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -15,19 +16,26 @@ import orjson
 import uvicorn
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from ninja import Body, NinjaAPI, Query, Schema
+from ninja import Body, NinjaAPI, Query
+from pydantic import BaseModel
 from starlette.types import ASGIApp
 
 from grompt_gateway.server.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
+from grompt_gateway.v1.openapi import SSE_CONTENT, error_responses
+from llm.errors import GatewayError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouteDoc:
     """Optional schemas and text for validation and the OpenAPI description of one operation."""
 
-    body: type[Schema] | None = None
-    query: type[Schema] | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    # The 200 answer's schema (or Ninja's ``{status: schema}``), and the errors the route can answer.
     response: Any = None
+    errors: tuple[type[GatewayError], ...] = ()
+    # The 200 answer may be the event stream; a reconnect (``Last-Event-ID``) is answered 204.
+    streams: bool = False
     summary: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
@@ -81,6 +89,27 @@ def _headers(request: HttpRequest) -> dict[str, str]:
     return headers
 
 
+def _responses(doc: RouteDoc) -> dict[int, Any]:
+    """Ninja's ``response``: status → schema (``None``: no JSON body)."""
+    if isinstance(doc.response, Mapping):
+        responses = dict(doc.response)
+    else:
+        responses = {200: doc.response if doc.response is not None or doc.streams else Any}
+    if doc.streams:
+        responses.setdefault(204, None)
+    return {**responses, **error_responses(doc.errors)}
+
+
+def _openapi_extra(doc: RouteDoc) -> dict[str, Any]:
+    """What Ninja cannot describe: the event stream as ``text/event-stream`` beside any JSON answer."""
+    extra = dict(doc.openapi_extra)
+    if doc.streams:
+        stream = {200: {"content": SSE_CONTENT},
+                  204: {"description": "A reconnect (`Last-Event-ID`): nothing is generated again."}}
+        extra["responses"] = {**stream, **extra.get("responses", {})}
+    return extra
+
+
 def _ninja_view(handler: Handler, doc: RouteDoc, path: str) -> Any:
     """Build an async view whose signature tells Ninja what to validate and document."""
     path_params = [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
@@ -120,20 +149,13 @@ class DjangoHttpServer:
         doc = doc or RouteDoc()
         self.api.default_router.add_api_operation(
             path, [method], _ninja_view(handler, doc, path),
-            response=doc.response if doc.response is not None else {200: Any},
-            summary=doc.summary, description=doc.description, tags=list(doc.tags) or None,
-            openapi_extra=dict(doc.openapi_extra) or None, by_alias=True,
+            response=_responses(doc), summary=doc.summary, description=doc.description,
+            tags=list(doc.tags) or None, openapi_extra=_openapi_extra(doc) or None, by_alias=True,
             operation_id=f"{method.lower()}_{handler.__name__}",
         )
 
     def sse(self, path: str, handler: Handler, *, doc: RouteDoc | None = None) -> None:
-        doc = doc or RouteDoc()
-        extra = {"responses": {"200": {"description": "A stream of server-sent events (API.md § SSE).",
-                                       "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
-        extra.update(doc.openapi_extra)
-        self.route("GET", path, handler, doc=RouteDoc(
-            body=doc.body, query=doc.query, response=doc.response, summary=doc.summary,
-            description=doc.description, tags=doc.tags, openapi_extra=extra))
+        self.route("GET", path, handler, doc=dataclasses.replace(doc or RouteDoc(), streams=True))
 
     async def start(self) -> None:
         """Serve ``app`` under uvicorn on this loop; return once the socket listens."""

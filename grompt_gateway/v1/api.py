@@ -6,28 +6,20 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from grompt_gateway.http_errors import NotFound, django_response, unhandled
 from grompt_gateway.observability.request_context import REQUEST_ID
+from grompt_gateway.v1.openapi import GatewayAPI
+from grompt_gateway.v1.strict_input import StrictQueryParser, validation_message
 from guards.errors import PayloadTooLarge
 from llm.errors import GatewayError, InvalidRequest
-
-
-def validation_message(exc: ValidationError) -> str:
-    """Name the first offending field and why, never echoing the value (it may be prompt text)."""
-    if not exc.errors:
-        return "invalid request"
-    first = exc.errors[0]
-    location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "payload", "q"))
-    return f"{location}: {first.get('msg', 'invalid')}" if location else str(first.get("msg", "invalid"))
 
 
 def as_gateway_error(exc: Exception) -> GatewayError:
     """Translate Ninja's and Django's exceptions into the tree; ``unhandled`` takes the rest."""
     if isinstance(exc, ValidationError):
-        return InvalidRequest(validation_message(exc))
+        return InvalidRequest(validation_message(exc.errors))
     if isinstance(exc, HttpError):
         # Ninja raises HttpError(400, "Cannot parse request body") for malformed JSON.
         return InvalidRequest("malformed request body" if exc.status_code == 400 else str(exc))
@@ -38,13 +30,14 @@ def as_gateway_error(exc: Exception) -> GatewayError:
     return unhandled(exc)
 
 
-api = NinjaAPI(
+api = GatewayAPI(
     title="Grompt gateway",
     version="1",
     description="A lean gateway between the Grompt PWA and the model providers.",
     urls_namespace="v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictQueryParser(),
 )
 
 

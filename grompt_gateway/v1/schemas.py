@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Final, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from llm.types import ProviderId
@@ -35,7 +36,16 @@ class HealthOut(Schema):
     demo: bool
 
 
-class OptionsIn(CamelSchema):
+class StrictIn(BaseModel):
+    """Input is taken as the JSON types it arrives in (docs/api.md § POST /v1/generate): no string to
+    number, bool to int or string to bool coercion; an int is still a valid float. A plain pydantic
+    model, not a Ninja ``Schema``, whose attribute getter would read any value (a string, a list) as an
+    empty object."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True)
+
+
+class OptionsIn(StrictIn):
     """``GenOptions``: ranges are checked here; ``maxTokens`` is also capped by MAX_OUTPUT_TOKENS."""
 
     temperature: float | None = Field(None, ge=0, le=2)
@@ -44,7 +54,7 @@ class OptionsIn(CamelSchema):
     stop_sequences: list[StopSequence] | None = Field(None, max_length=4)
 
 
-class GenerateIn(CamelSchema):
+class GenerateIn(StrictIn):
     """``POST /v1/generate``; ``user`` is also capped by MAX_PROMPT_CHARS."""
 
     provider: ProviderId | None = None
@@ -52,11 +62,20 @@ class GenerateIn(CamelSchema):
     system: str | None = None
     user: str = Field(min_length=1)
     options: OptionsIn | None = None
-    stream: bool = False
+    stream: bool | None = None
 
 
-class StreamQuery(Schema):
-    """``GET /v1/generate/stream``: the same input as query parameters (``stop`` may repeat)."""
+# Query values are strings; these are the only spellings taken as numbers (JSON's number grammar).
+_INTEGER: Final = re.compile(r"-?[0-9]{1,18}")
+_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,20})?(?:[eE][+-]?[0-9]{1,3})?")
+_QUERY_NUMBERS: Final = (("temperature", _NUMBER, float), ("topP", _NUMBER, float), ("maxTokens", _INTEGER, int))
+
+
+class StreamQuery(BaseModel):
+    """``GET /v1/generate/stream``: the same input as query parameters (``stop`` may repeat; every other
+    parameter at most once, see ``StrictQueryParser``)."""
+
+    model_config = ConfigDict(strict=True)
 
     provider: ProviderId | None = None
     model: ModelName | None = None
@@ -66,6 +85,19 @@ class StreamQuery(Schema):
     topP: float | None = Field(None, ge=0, le=1)
     maxTokens: int | None = Field(None, ge=1)
     stop: list[StopSequence] = Field(default_factory=list, max_length=4)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_from_text(cls, data: Any) -> Any:
+        """Read numeric parameters written as numbers; anything else stays text and fails strict validation."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, pattern, convert in _QUERY_NUMBERS:
+            value = data.get(name)
+            if isinstance(value, str) and pattern.fullmatch(value):
+                data[name] = convert(value)
+        return data
 
 
 class UsageOut(Schema):
@@ -99,3 +131,38 @@ class ProvidersOut(Schema):
     default: DefaultOut
     providers: list[ProviderOut]
     demo: bool
+
+
+class StreamStart(BaseModel):
+    """The first event: who serves the stream."""
+
+    type: Literal["start"]
+    provider: ProviderId
+    model: str
+    requestId: str
+
+
+class StreamChunk(BaseModel):
+    """A piece of text, sent as soon as the provider produced it."""
+
+    type: Literal["chunk"]
+    text: str
+
+
+class StreamDone(BaseModel):
+    """The provider finished: the last event."""
+
+    type: Literal["done"]
+    finishReason: str | None = None
+    usage: UsageOut | None = None
+
+
+class StreamError(BaseModel):
+    """The stream failed after it began: the last event. ``status`` is what the status line would have said."""
+
+    type: Literal["error"]
+    status: int
+    error: ErrorDetail
+
+
+StreamEvent = Annotated[StreamStart | StreamChunk | StreamDone | StreamError, Field(discriminator="type")]

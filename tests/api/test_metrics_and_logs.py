@@ -119,3 +119,13 @@ def test_redaction_filter_removes_credentials_from_any_line(secret: str) -> None
     assert "[redacted]" in payload["msg"] and "[redacted]" in payload["detail"]
     for fragment in ("abcdefghijkl", "abcdefgh12345678"):
         assert fragment not in line
+
+
+def test_metrics_hold_no_families_of_subsystems_the_gateway_does_not_run(gateway: GatewayThread) -> None:
+    text = _scrape(gateway)
+    families = re.findall(r"^# TYPE (\S+) ", text, flags=re.MULTILINE)
+    samples = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
+    empty = [f for f in families if not any(s == f or s.startswith(f + "_") for s in samples)]
+    # Our own labelled families are empty until their first event; nobody else's may be.
+    assert [f for f in empty if not f.startswith("grompt_gateway_")] == []
+    assert "django_model_" not in text and "django_migrations_" not in text

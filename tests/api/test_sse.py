@@ -142,6 +142,7 @@ def test_reconnect_with_last_event_id_answers_204_and_never_generates(gateway: G
     response = httpx.get(f"{gateway.url}/v1/generate/stream", params={"user": "hi"},
                          headers={"Last-Event-ID": "abc:3"})
     assert response.status_code == 204
+    assert "content-type" not in response.headers  # no body, so no type
     assert mock_llm.requests == []
 
 
