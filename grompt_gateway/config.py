@@ -73,12 +73,21 @@ class GatewaySettings:
     max_body_bytes: int = 1024 * 1024
     sse_heartbeat_s: float = 15.0
     cache_url: str | None = None
+    # Token budgets per client key (0 = off); overrides: "org:acme=200000/5000000,org:blocked=0/0".
+    token_budget_per_minute: int = 0
+    token_budget_per_day: int = 0
+    token_budget_overrides: str = ""
     # Demo mode: a built-in mock LLM on loopback backs all three providers.
     demo: bool = False
     demo_chunk_delay_ms: int = 40
 
     def __post_init__(self) -> None:
         _validate(self)
+
+    @property
+    def budgets_on(self) -> bool:
+        """Whether any client key has a token budget (then every provider call carries a completion cap)."""
+        return bool(self.token_budget_per_minute or self.token_budget_per_day or self.token_budget_overrides)
 
     def api_key(self, provider: ProviderId) -> str | None:
         return {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key,
@@ -174,7 +183,7 @@ def _validate(s: GatewaySettings) -> None:
 
     if s.default_provider not in PROVIDER_IDS:
         fail("DEFAULT_PROVIDER", s.default_provider, f"Must be one of {', '.join(PROVIDER_IDS)}.")
-    for name in ("rate_limit_rps", "sse_heartbeat_s"):
+    for name in ("rate_limit_rps", "sse_heartbeat_s", "token_budget_per_minute", "token_budget_per_day"):
         if getattr(s, name) < 0:
             fail(name.upper(), getattr(s, name), "Must not be negative.")
     positive = ("request_timeout_ms", "stream_timeout_ms", "idempotency_ttl_s", "max_body_bytes",
@@ -200,9 +209,36 @@ def _validate(s: GatewaySettings) -> None:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
             fail("TRUSTED_PROXIES", entry, "Not a valid IP address or network.")
+    try:
+        parse_budget_overrides(s.token_budget_overrides)
+    except ValueError as exc:
+        fail("TOKEN_BUDGET_OVERRIDES", s.token_budget_overrides, str(exc))
     for origin in s.cors_allowed_origins:
         if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
             fail("CORS_ALLOWED_ORIGINS", origin, "Each origin is scheme://host[:port], no path.")
+
+
+def parse_budget_overrides(raw: str) -> dict[str, tuple[int | None, int | None]]:
+    """``key=<per minute>/<per day>,…`` → {key: (per minute, per day)}; ``off`` is no limit, 0 is none.
+
+    A key is a client key as the gateway counts it: ``org:<id>``, ``user:<id>`` or ``ip:<address>``.
+    """
+    overrides: dict[str, tuple[int | None, int | None]] = {}
+    for entry in _comma_list(raw):
+        key, sep, limits = (part.strip() for part in entry.partition("="))
+        minute, slash, day = (part.strip() for part in limits.partition("/"))
+        if not sep or not slash or ":" not in key or key in overrides:
+            raise ValueError(f"Each entry is <client key>=<per minute>/<per day>, once per key ({entry!r}).")
+        overrides[key] = (_budget_limit(minute), _budget_limit(day))
+    return overrides
+
+
+def _budget_limit(raw: str) -> int | None:
+    if raw.lower() == "off":
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"A limit is a whole number of tokens or off ({raw!r}).")
+    return int(raw)
 
 
 assert set(get_args(ProviderId)) == set(DEFAULT_MODELS)

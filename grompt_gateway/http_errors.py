@@ -15,6 +15,7 @@ The whole error tree, by home (code → status in ``HTTP_STATUS``):
      │    └── UpstreamConnectionError  upstream_error          502  llm.errors
      ├── PayloadTooLarge             payload_too_large         413  guards.errors
      ├── RateLimited                 rate_limited              429  guards.errors
+     ├── BudgetExceeded              budget_exceeded           429  guards.errors
      ├── PathNotAllowed              path_not_allowed          403  proxy.errors
      ├── ProxyMethodNotAllowed       method_not_allowed        405  proxy.errors
      ├── ProxyBodyTooLarge           payload_too_large         413  proxy.errors
@@ -34,7 +35,7 @@ import orjson
 from django.http import HttpResponse
 from starlette.types import Send
 
-from guards.errors import IdempotencyKeyReused, PayloadTooLarge, RateLimited
+from guards.errors import BudgetExceeded, IdempotencyKeyReused, PayloadTooLarge, RateLimited
 from llm.errors import DeadlineExceeded, GatewayError, InvalidRequest, ProviderNotConfigured, UpstreamError
 from proxy.errors import (
     GoBEConnectionError,
@@ -65,6 +66,7 @@ HTTP_STATUS: Final[dict[type[GatewayError], int]] = {
     ProxyBodyTooLarge: 413,
     IdempotencyKeyReused: 422,
     RateLimited: 429,
+    BudgetExceeded: 429,
     UpstreamError: 502,
     GoBEConnectionError: 502,
     ProviderNotConfigured: 503,

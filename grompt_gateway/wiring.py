@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Final
 
 from django.core.cache import caches
 
-from grompt_gateway.config import GatewaySettings
-from grompt_gateway.observability.metrics import UPSTREAM_ERRORS
-from guards import ClientKeys, IdempotencyStore, RateLimiter
+from grompt_gateway.config import GatewaySettings, parse_budget_overrides
+from grompt_gateway.observability.metrics import BUDGET_REJECTIONS, UPSTREAM_ERRORS
+from grompt_gateway.observability.request_context import annotate
+from guards import BudgetLimits, ClientKeys, IdempotencyStore, RateLimiter, TokenBudget, budget_store_for
+from guards.budget_store import BudgetStore
 from llm.multi import MultiAIWrapper
 from llm.registry import ProviderConfig, ProviderRegistry
 from llm.types import PROVIDER_IDS
@@ -84,6 +86,10 @@ class Services:
         return IdempotencyStore(cache=caches["default"], ttl_s=settings.idempotency_ttl_s,
                                 wait_s=settings.request_timeout_ms / 1000)
 
+    @cached_property
+    def budget(self) -> TokenBudget:
+        return build_budget(self.settings)
+
     async def aclose(self) -> None:
         """Close every shared client; safe to call twice."""
         closers, self._closers = self._closers, []
@@ -115,6 +121,24 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
     )
 
 
+def build_budget(settings: GatewaySettings, *, clock: Callable[[], float] | None = None,
+                 store: BudgetStore | None = None) -> TokenBudget:
+    """Token budgets on the default cache. A reservation outlives the longest call (a whole stream, or a
+    request with its retries) by a minute, then stops counting: its process must have died."""
+    cache = caches["default"]
+    overrides = {key: BudgetLimits(per_minute=minute, per_day=day)
+                 for key, (minute, day) in parse_budget_overrides(settings.token_budget_overrides).items()}
+    longest_s = max(settings.stream_timeout_ms, settings.request_timeout_ms) / 1000
+    return TokenBudget(
+        store=store or budget_store_for(cache), cache=cache,
+        default=BudgetLimits(per_minute=settings.token_budget_per_minute or None,
+                             per_day=settings.token_budget_per_day or None),
+        overrides=overrides, reservation_ttl_s=longest_s + 60,
+        on_rejected=_budget_rejected,
+        **({"clock": clock} if clock is not None else {}),
+    )
+
+
 def build_gobe(settings: GatewaySettings, *, trusted_peer: Callable[[str], bool]) -> GoBEClient:
     from proxy import GoBEClient
 
@@ -126,6 +150,11 @@ def build_gobe(settings: GatewaySettings, *, trusted_peer: Callable[[str], bool]
         forward_cookies=settings.proxy_forward_cookies,
         trusted_peer=trusted_peer,
     )
+
+
+def _budget_rejected(window: str) -> None:
+    BUDGET_REJECTIONS.labels(window).inc()
+    annotate(budget_rejected=window)
 
 
 def _count_upstream_error(provider: str, code: str) -> None:

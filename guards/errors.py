@@ -4,7 +4,8 @@
      ├── InvalidRequest (llm.errors)
      │    └── IdempotencyKeyReused   idempotency_key_reused   same key, another body
      ├── PayloadTooLarge             payload_too_large        body over MAX_BODY_BYTES
-     └── RateLimited                 rate_limited             over RATE_LIMIT_RPS; carries Retry-After
+     ├── RateLimited                 rate_limited             over RATE_LIMIT_RPS; carries Retry-After
+     └── BudgetExceeded              budget_exceeded          a token reservation does not fit; Retry-After
 """
 
 from __future__ import annotations
@@ -24,4 +25,10 @@ class RateLimited(GatewayError):
     code = "rate_limited"
 
 
-__all__ = ["IdempotencyKeyReused", "PayloadTooLarge", "RateLimited"]
+class BudgetExceeded(GatewayError):
+    """The call's token reservation does not fit what is left of the client's budget (429)."""
+
+    code = "budget_exceeded"
+
+
+__all__ = ["BudgetExceeded", "IdempotencyKeyReused", "PayloadTooLarge", "RateLimited"]

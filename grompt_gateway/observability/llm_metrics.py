@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grompt_gateway.observability.metrics import CANCELLED_STREAMS, FIRST_CHUNK, JOB_LATENCY, TOKENS
+from grompt_gateway.observability.metrics import CANCELLED_STREAMS, FIRST_CHUNK, JOB_LATENCY, TOKENS, TOKENS_ESTIMATED
 from grompt_gateway.observability.request_context import annotate
 from llm.ports import GenStream
 from llm.types import GenResult, GenUsage, ProviderId
 
 if TYPE_CHECKING:
+    from grompt_gateway.v1.budget import Spend
     from grompt_gateway.v1.sse import StreamReport
     from grompt_gateway.wiring import Services
 
@@ -19,7 +20,14 @@ def model_label(services: Services, *, provider: ProviderId, model: str) -> str:
     return model if services.multi.is_listed(provider, model) else "other"
 
 
-def _count_usage(*, provider: str, model: str, usage: GenUsage | None) -> None:
+def _count_usage(*, provider: str, model: str, usage: GenUsage | None, spend: Spend) -> None:
+    """Reported usage goes to the tokens counter; a call that ended without it is counted as an estimate
+    (prompt and text produced), so abandoned generations show what they cost."""
+    if spend.estimated:
+        TOKENS_ESTIMATED.labels(provider, model, "prompt").inc(spend.prompt)
+        TOKENS_ESTIMATED.labels(provider, model, "completion").inc(spend.completion)
+        annotate(prompt_tokens=spend.prompt, completion_tokens=spend.completion, total_tokens=spend.total)
+        return
     if usage is None:
         return
     TOKENS.labels(provider, model, "prompt").inc(usage.prompt)
@@ -27,21 +35,21 @@ def _count_usage(*, provider: str, model: str, usage: GenUsage | None) -> None:
     annotate(prompt_tokens=usage.prompt, completion_tokens=usage.completion, total_tokens=usage.total)
 
 
-def record_result(services: Services, *, result: GenResult, elapsed_s: float) -> None:
+def record_result(services: Services, *, result: GenResult, spend: Spend, elapsed_s: float) -> None:
     label = model_label(services, provider=result.provider, model=result.model)
     JOB_LATENCY.labels(result.provider, label).observe(elapsed_s)
-    _count_usage(provider=result.provider, model=label, usage=result.usage)
+    _count_usage(provider=result.provider, model=label, usage=result.usage, spend=spend)
     annotate(finish_reason=result.finish_reason)
 
 
 def record_stream(services: Services, *, call_provider: ProviderId, call_model: str, stream: GenStream,
-                  report: StreamReport, elapsed_s: float) -> None:
+                  report: StreamReport, spend: Spend, elapsed_s: float) -> None:
     label = model_label(services, provider=call_provider, model=call_model)
     JOB_LATENCY.labels(call_provider, label).observe(elapsed_s)
     if report.first_chunk_s is not None:
         FIRST_CHUNK.labels(call_provider, label).observe(report.first_chunk_s)
         annotate(ttfc_ms=round(report.first_chunk_s * 1000, 2))
-    _count_usage(provider=call_provider, model=label, usage=stream.usage)
+    _count_usage(provider=call_provider, model=label, usage=stream.usage, spend=spend)
     annotate(finish_reason=stream.finish_reason, stream=True)
     if report.cancelled:
         CANCELLED_STREAMS.labels(call_provider, label).inc()

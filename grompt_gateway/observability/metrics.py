@@ -43,8 +43,18 @@ CANCELLED_STREAMS = Counter(
     "grompt_gateway_cancelled_streams", "Streams whose client left before the end.", ["provider", "model"],
 )
 
+BUDGET_REJECTIONS = Counter(
+    "grompt_gateway_budget_rejections", "Calls refused because their token reservation did not fit, by window.",
+    ["window"],
+)
+TOKENS_ESTIMATED = Counter(
+    "grompt_gateway_tokens_estimated",
+    "Tokens estimated from text because no usage was reported (client left, timeout, cut stream).",
+    ["provider", "model", "type"],
+)
+
 _ROUTES: Final = frozenset({
-    "/v1/generate/stream", "/v1/generate", "/v1/providers", "/v1/health", "/v1/docs", "/v1/openapi.json",
+    "/v1/generate/stream", "/v1/generate", "/v1/budget", "/v1/providers", "/v1/health", "/v1/docs", "/v1/openapi.json",
     "/metrics", "/", "/playground",
 })
 

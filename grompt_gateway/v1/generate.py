@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import orjson
@@ -16,10 +17,11 @@ from grompt_gateway.config import GatewaySettings
 from grompt_gateway.observability.llm_metrics import record_result, record_stream
 from grompt_gateway.observability.request_context import REQUEST_ID, annotate
 from grompt_gateway.server.http_port import RequestContext, ResponsePayload
+from grompt_gateway.v1.budget import NOTHING, CallBudget, Spend, client_key_of
 from grompt_gateway.v1.schemas import GenerateIn, OptionsIn, StreamQuery
 from grompt_gateway.v1.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
 from grompt_gateway.wiring import Services, current_services
-from guards import CLIENT_KEY_SCOPE, REPLAYED_HEADER, StoredResponse, fingerprint
+from guards import REPLAYED_HEADER, StoredResponse, fingerprint
 from llm.errors import InvalidRequest
 from llm.types import GenInput, GenOptions, ProviderId
 
@@ -43,10 +45,12 @@ def _resolve(services: Services, *, provider: ProviderId | None, model: str | No
     _check_sizes(settings, system=system, user=user, options=options)
     pid, model_name = services.multi.resolve(provider=provider, model=model)
     annotate(provider=pid, model=model_name)
+    # With budgets on, every provider call carries a completion cap: what the reservation counts on.
+    default_cap = settings.max_output_tokens if settings.budgets_on else None
     gen_options = GenOptions(
-        temperature=options.temperature, top_p=options.top_p, max_tokens=options.max_tokens,
+        temperature=options.temperature, top_p=options.top_p, max_tokens=options.max_tokens or default_cap,
         stop_sequences=tuple(options.stop_sequences) if options.stop_sequences else None,
-    ) if options else GenOptions()
+    ) if options else GenOptions(max_tokens=default_cap)
     return GenCall(provider=pid, model=model_name, input=GenInput(user=user, system=system or None),
                    options=gen_options)
 
@@ -69,19 +73,24 @@ async def generate(ctx: RequestContext) -> ResponsePayload:
         return await _stream(services, call, ctx)
     if "idempotency-key" in ctx.headers:
         return await _idempotent(services, call, ctx, key=ctx.headers["idempotency-key"])
-    return await _generate_json(services, call)
+    return await _generate_json(services, call, client_key=client_key_of(services, ctx))
+
+
+def _reserve(services: Services, call: GenCall, *, client_key: str) -> Awaitable[CallBudget]:
+    return CallBudget.reserve(services.budget, client_key=client_key, input=call.input,
+                              completion_cap=call.options.max_tokens)
 
 
 async def _idempotent(services: Services, call: GenCall, ctx: RequestContext, *, key: str) -> ResponsePayload:
     """``Idempotency-Key`` (API.md § Headers): one provider call per key, body and client; repeats replay it."""
 
-    async def produce() -> StoredResponse:
-        payload = await _generate_json(services, call)
+    client_key = client_key_of(services, ctx)
+
+    async def produce() -> StoredResponse:  # a replay never gets here: it costs no tokens
+        payload = await _generate_json(services, call, client_key=client_key)
         return StoredResponse(status=payload.status, body=orjson.dumps(payload.body),
                               headers={"Content-Type": "application/json"})
 
-    scope = ctx.raw.req.scope if ctx.raw is not None else {}
-    client_key = scope.get(CLIENT_KEY_SCOPE) or services.client_keys.key_for(scope)
     stored, replayed = await services.idempotency.run(
         client_key=client_key, key=key, fingerprint=fingerprint(ctx.body.model_dump(mode="json")), produce=produce)
     annotate(idempotent_replayed=replayed)
@@ -89,15 +98,22 @@ async def _idempotent(services: Services, call: GenCall, ctx: RequestContext, *,
     return ResponsePayload(status=stored.status, headers=headers, body=stored.body)
 
 
-async def _generate_json(services: Services, call: GenCall) -> ResponsePayload:
+async def _generate_json(services: Services, call: GenCall, *, client_key: str) -> ResponsePayload:
+    hold = await _reserve(services, call, client_key=client_key)
     started = time.perf_counter()
     try:
         result = await services.multi.generate(call.input, call.options, provider=call.provider, model=call.model)
     except asyncio.CancelledError:
-        # The client left: Django cancelled us, which aborted the provider call.
+        # The client left: Django cancelled us, which aborted the provider call; no answer, no cost.
         annotate(cancelled=True)
+        hold.settle_soon(NOTHING)
         raise
-    record_result(services, result=result, elapsed_s=time.perf_counter() - started)
+    except BaseException:
+        await hold.settle(NOTHING)
+        raise
+    spend = hold.of_result(usage=result.usage, text=result.text)
+    await hold.settle(spend)
+    record_result(services, result=result, spend=spend, elapsed_s=time.perf_counter() - started)
     return ResponsePayload(body=result.to_json())
 
 
@@ -115,20 +131,40 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
         # A browser's automatic reconnect: never pay for the same generation twice (API.md § SSE).
         annotate(reconnect_refused=True)
         return ResponsePayload(status=204, body=None)
+    hold = await _reserve(services, call, client_key=client_key_of(services, ctx))
     started = time.perf_counter()
     request_id = REQUEST_ID.get()
-    stream = services.multi.stream(call.input, call.options, provider=call.provider, model=call.model)
+    try:
+        stream = services.multi.stream(call.input, call.options, provider=call.provider, model=call.model)
+    except BaseException:
+        await hold.settle(NOTHING)
+        raise
     relay = Relay(stream, heartbeat_s=services.settings.sse_heartbeat_s, started=started)
+
+    def spend(report: StreamReport) -> Spend:
+        return hold.of_stream(stream=stream, completed=report.completed, produced_weight=report.produced_weight)
+
     try:
         first = await relay.first(commit_window_s=services.settings.sse_heartbeat_s or NO_HEARTBEAT_COMMIT_S)
+    except asyncio.CancelledError:
+        await relay.aclose()
+        hold.settle_soon(spend(relay.report))
+        raise
     except BaseException:
         await relay.aclose()
+        await hold.settle(spend(relay.report))
         raise
 
+    async def before_last(report: StreamReport) -> None:
+        await hold.settle(spend(report))
+
     def on_end(report: StreamReport) -> None:
+        cost = spend(report)
+        hold.settle_soon(cost)  # the client left, or the settle before the last event was cut short
         record_stream(services, call_provider=call.provider, call_model=call.model, stream=stream,
-                      report=report, elapsed_s=time.perf_counter() - started)
+                      report=report, spend=cost, elapsed_s=time.perf_counter() - started)
 
     start_event = {"type": "start", "provider": call.provider, "model": call.model, "requestId": request_id}
-    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event, on_end=on_end)
+    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event, on_end=on_end,
+                    before_last=before_last)
     return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)

@@ -1,19 +1,19 @@
 """The /v1 operations, registered on the HTTP server port with their schemas and docs. Handlers
-(generate.py, meta.py) take a ``RequestContext`` and return a ``ResponsePayload``; they never see Django."""
+(generate.py, budget.py, meta.py) take a ``RequestContext`` and return a ``ResponsePayload``; they never see Django."""
 
 from __future__ import annotations
 
 from typing import Final
 
 from grompt_gateway.server.django_adapter import DjangoHttpServer, RouteDoc
-from grompt_gateway.v1 import generate, meta
-from grompt_gateway.v1.schemas import GenerateIn, GenResultOut, HealthOut, ProvidersOut, StreamQuery
-from guards.errors import IdempotencyKeyReused, PayloadTooLarge, RateLimited
+from grompt_gateway.v1 import budget, generate, meta
+from grompt_gateway.v1.schemas import BudgetOut, GenerateIn, GenResultOut, HealthOut, ProvidersOut, StreamQuery
+from guards.errors import BudgetExceeded, IdempotencyKeyReused, PayloadTooLarge, RateLimited
 from llm.errors import DeadlineExceeded, GatewayError, InvalidRequest, ProviderNotConfigured, UpstreamError
 
 # What a model call can answer besides its result (docs/api.md § Errors).
 MODEL_CALL_ERRORS: Final[tuple[type[GatewayError], ...]] = (
-    InvalidRequest, RateLimited, UpstreamError, ProviderNotConfigured, DeadlineExceeded)
+    InvalidRequest, RateLimited, BudgetExceeded, UpstreamError, ProviderNotConfigured, DeadlineExceeded)
 
 _SSE_DESCRIPTION: Final = (
     "The event stream, for `EventSource`: `start`, then `chunk`s as the provider produces them, then "
@@ -36,6 +36,10 @@ def register_routes(server: DjangoHttpServer) -> None:
                     "the event stream of `GET /v1/generate/stream` instead. `Idempotency-Key` replays the "
                     "first answer for the same body. JSON types are taken as they are: no string is read "
                     "as a number or a boolean."))
+    server.route("GET", "/budget", budget.budget, doc=RouteDoc(
+        summary="The caller's token budget", tags=("models",), response=BudgetOut,
+        description="Per window that is on (`minute`, `day`: UTC): the limit, tokens used, tokens reserved by "
+                    "calls in flight, and seconds until it resets. Never rate limited nor budgeted."))
     server.sse("/generate/stream", generate.generate_stream, doc=RouteDoc(
         query=StreamQuery, summary="Generate text as server-sent events", tags=("models",),
         errors=MODEL_CALL_ERRORS, description=_SSE_DESCRIPTION))

@@ -166,3 +166,20 @@ class StreamError(BaseModel):
 
 
 StreamEvent = Annotated[StreamStart | StreamChunk | StreamDone | StreamError, Field(discriminator="type")]
+
+
+class BudgetWindowOut(CamelSchema):
+    """One token budget window of the caller: tokens settled (``used``), held by calls in flight
+    (``reserved``), and whole seconds until the window starts afresh (``resetS``)."""
+
+    window: Literal["minute", "day"]
+    limit: int
+    used: int
+    reserved: int
+    reset_s: int
+
+
+class BudgetOut(Schema):
+    """``GET /v1/budget``: only the windows that are on; ``[]`` when the caller has no budget."""
+
+    windows: list[BudgetWindowOut]

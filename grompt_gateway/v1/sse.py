@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 
 from grompt_gateway.http_errors import error_event
+from guards.token_estimate import text_weight
 from llm.errors import GatewayError
 from llm.ports import GenStream
 
@@ -65,6 +66,10 @@ class StreamReport:
     first_chunk_s: float | None = None
     cancelled: bool = False
     error: GatewayError | None = None
+    # The stream ended with the provider's last event (``done`` was sent).
+    completed: bool = False
+    # ``text_weight`` of every chunk the provider produced, sent to the client or not.
+    produced_weight: int = 0
 
 
 class Relay:
@@ -84,6 +89,7 @@ class Relay:
     async def _pump(self) -> None:
         try:
             async for chunk in self.stream:
+                self.report.produced_weight += text_weight(chunk)
                 await self._queue.put(chunk)
             await self._queue.put(_END)
         except GatewayError as exc:
@@ -153,16 +159,22 @@ async def sse_body(
     writer: EventWriter,
     start_event: dict[str, Any],
     on_end: Callable[[StreamReport], None],
+    before_last: Callable[[StreamReport], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle."""
+    """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle.
+
+    ``before_last`` runs before the write that ends the stream (so what the client then asks sees it),
+    ``on_end`` once the body is over, however it ended."""
     start = writer.event(start_event)
     if first is None:  # nothing arrived within the commit window: open the stream now
         yield start
         start = b""
     try:
         async for batch in relay.batches(first):
-            yield start + b"".join([_encode(item, relay=relay, writer=writer)
-                                    for item in batch])
+            data = start + b"".join([_encode(item, relay=relay, writer=writer) for item in batch])
+            if before_last is not None and _final(batch[-1]):
+                await before_last(relay.report)
+            yield data
             start = b""
     except asyncio.CancelledError:
         relay.report.cancelled = True
@@ -184,6 +196,7 @@ def _encode(item: Any, *, relay: Relay, writer: EventWriter) -> bytes:
     if item is _TICK:
         return PING
     if item is _END:
+        relay.report.completed = True
         usage = relay.stream.usage
         return writer.event({"type": "done", "finishReason": relay.stream.finish_reason,
                              "usage": usage.to_json() if usage else None})
