@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from grompt_gateway.wiring import build_budget
-from guards.budget_store import LocalBudgetStore, Reservation
+from guards.budget_store import BudgetStore, LocalBudgetStore, Reservation
 from guards.token_estimate import prompt_tokens
 from mockllm import MockLLMServer
 from tests.api.conftest import PROVIDERS
@@ -24,10 +24,24 @@ from tests.support.gateway import GatewayThread
 HI_RESERVED = prompt_tokens(user="hi", system=None)  # + the completion cap
 
 
-def budgeted(gateway_with: Callable[..., GatewayThread], **overrides: Any) -> GatewayThread:
-    """A gateway on the mock whose default route is OpenAI; X-Org-Id believed from loopback."""
-    return gateway_with(**{"default_provider": "openai", "default_model": "gpt-4o-mini",
-                           "trusted_proxies": ("127.0.0.1",), **overrides})
+class Clock:
+    """The budget's clock, standing still unless a test moves it (2026-11-30 12:00:10 UTC)."""
+
+    def __init__(self) -> None:
+        self.now = 1_796_040_010.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def budgeted(gateway_with: Callable[..., GatewayThread], *, clock: Clock | None = None,
+             store: BudgetStore | None = None, **overrides: Any) -> GatewayThread:
+    """A gateway on the mock whose default route is OpenAI, X-Org-Id believed from loopback, and budgets
+    on a clock that stands still (a real minute could end mid-test)."""
+    gateway = gateway_with(**{"default_provider": "openai", "default_model": "gpt-4o-mini",
+                              "trusted_proxies": ("127.0.0.1",), **overrides})
+    gateway.app.services.budget = build_budget(gateway.settings, clock=clock or Clock(), store=store)
+    return gateway
 
 
 def org() -> dict[str, str]:
@@ -168,9 +182,8 @@ class SettleSignal(LocalBudgetStore):
 
 def test_a_client_that_leaves_mid_stream_is_charged_an_estimate_at_once(
         gateway_with: Callable[..., GatewayThread], mock_llm: MockLLMServer) -> None:
-    gateway = budgeted(gateway_with, token_budget_per_minute=5_000)
     store = SettleSignal()
-    gateway.app.services.budget = build_budget(gateway.settings, store=store)
+    gateway = budgeted(gateway_with, store=store, token_budget_per_minute=5_000)
     request = (b"GET /v1/generate/stream?user=hi%20%5Bmock%20chunks%3D100%20gap_ms%3D50%5D&maxTokens=100 "
                b"HTTP/1.1\r\nHost: x\r\nX-Org-Id: leaver\r\n\r\n")
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
@@ -188,13 +201,12 @@ def test_a_client_that_leaves_mid_stream_is_charged_an_estimate_at_once(
 
 
 def test_a_new_minute_lets_a_client_spend_again(gateway_with: Callable[..., GatewayThread]) -> None:
-    gateway, headers = budgeted(gateway_with, token_budget_per_minute=HI_RESERVED + 10), org()
-    now = [1_796_040_010.0]
-    gateway.app.services.budget = build_budget(gateway.settings, clock=lambda: now[0])
+    clock = Clock()
+    gateway, headers = budgeted(gateway_with, clock=clock, token_budget_per_minute=HI_RESERVED + 10), org()
     body = {"user": "hi", "options": {"maxTokens": 10}}
     assert httpx.post(f"{gateway.url}/v1/generate", json=body, headers=headers).status_code == 200
     refused = httpx.post(f"{gateway.url}/v1/generate", json=body, headers=headers)
     assert refused.status_code == 429 and refused.headers["retry-after"] == "50"
-    now[0] += 50
+    clock.now += 50
     assert windows(gateway, headers)["minute"]["used"] == 0
     assert httpx.post(f"{gateway.url}/v1/generate", json=body, headers=headers).status_code == 200
