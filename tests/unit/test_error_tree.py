@@ -63,5 +63,6 @@ def test_every_error_has_one_status_and_one_code_means_one_status() -> None:
     assert by_code == {
         "internal_error": {500}, "invalid_request": {400}, "idempotency_key_reused": {422}, "not_found": {404},
         "method_not_allowed": {405}, "path_not_allowed": {403}, "payload_too_large": {413},
-        "rate_limited": {429}, "provider_not_configured": {503}, "upstream_error": {502}, "timeout": {504},
+        "rate_limited": {429}, "budget_exceeded": {429}, "provider_not_configured": {503}, "upstream_error": {502},
+        "timeout": {504},
     }
