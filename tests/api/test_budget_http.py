@@ -210,3 +210,14 @@ def test_a_new_minute_lets_a_client_spend_again(gateway_with: Callable[..., Gate
     clock.now += 50
     assert windows(gateway, headers)["minute"]["used"] == 0
     assert httpx.post(f"{gateway.url}/v1/generate", json=body, headers=headers).status_code == 200
+
+
+def test_the_budget_route_is_documented_and_never_rate_limited(gateway_with: Callable[..., GatewayThread]) -> None:
+    gateway = budgeted(gateway_with, rate_limit_rps=1, token_budget_per_minute=1000)
+    statuses = {httpx.get(f"{gateway.url}/v1/budget").status_code for _ in range(5)}
+    assert statuses == {200}
+    spec = httpx.get(f"{gateway.url}/v1/openapi.json").json()
+    ok = spec["paths"]["/v1/budget"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    window = spec["components"]["schemas"]["BudgetWindowOut"]
+    assert ok["$ref"].endswith("/BudgetOut")
+    assert set(window["properties"]) == {"window", "limit", "used", "reserved", "resetS"}

@@ -128,4 +128,4 @@ def test_a_new_route_documents_itself_from_its_route_doc() -> None:
     assert set(responses) == {"200", "400", "429"}
     assert responses["200"]["description"] == "The thing"  # merged, not a second "200"
     assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("_ThingOut")
-    assert responses["429"]["description"] == "`rate_limited`"
+    assert responses["429"]["description"] == "`rate_limited` or `budget_exceeded`"
