@@ -12,7 +12,9 @@ The whole error tree, by home (code → status in ``HTTP_STATUS``):
      │    └── GoBETimeout            timeout                   504  proxy.errors
      ├── ProviderNotConfigured       provider_not_configured   503  llm.errors
      ├── UpstreamError               upstream_error            502  llm.errors
-     │    └── UpstreamConnectionError  upstream_error          502  llm.errors
+     │    ├── UpstreamConnectionError  upstream_error          502  llm.errors
+     │    ├── UpstreamBadAnswer      upstream_error            502  llm.errors
+     │    └── ProviderMisconfigured  upstream_error            502  llm.errors
      ├── PayloadTooLarge             payload_too_large         413  guards.errors
      ├── RateLimited                 rate_limited              429  guards.errors
      ├── BudgetExceeded              budget_exceeded           429  guards.errors

@@ -17,8 +17,11 @@ from anthropic.types import Message, MessageDeltaUsage, Usage
 from llm.ports import GenStream, StreamOutcome
 from llm.types import GenInput, GenOptions, GenResult, GenUsage, ProviderId
 from llm.upstream import (
+    Cause,
+    bad_answer,
     connection_error,
     deadline_error,
+    ended_early,
     retry_after_s,
     status_error,
     stream_error,
@@ -51,6 +54,14 @@ _ERROR_TYPE_STATUS: Final = {
     "timeout_error": 504,
     "overloaded_error": 529,
 }
+# Whose fault a refusal is, from the ``error.type`` of Anthropic's structured error (llm/README.md § Errors).
+# Anthropic answers an unknown model with 404 ``not_found_error``; it has no structured "prompt too long".
+_CAUSES: Final[dict[str, Cause]] = {
+    "not_found_error": "unknown_model",
+    "authentication_error": "credentials",
+    "permission_error": "credentials",
+    "billing_error": "credentials",
+}
 
 
 class AnthropicProvider:
@@ -72,14 +83,18 @@ class AnthropicProvider:
         """Return the whole answer of one message."""
         with _translate_errors():
             message: Message = await self._client.messages.create(**self._params(input, options))
-        text = "".join(block.text for block in message.content if block.type == "text")
-        return GenResult(
-            text=text,
-            provider=_ID,
-            model=self._model,
-            usage=_usage(message.usage),
-            finish_reason=_finish(message.stop_reason),
-        )
+            if not isinstance(message, Message):  # the SDK hands back the text of a 200 that is not JSON
+                raise bad_answer(provider=_ID)
+            # The SDK builds the model without validating it: a 200 of another shape raises here, in
+            # ``_translate_errors``, which makes it a 502.
+            text = "".join(block.text for block in message.content if block.type == "text")
+            return GenResult(
+                text=text,
+                provider=_ID,
+                model=self._model,
+                usage=_usage(message.usage),
+                finish_reason=_finish(message.stop_reason),
+            )
 
     def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
         """Return the answer's text chunks; the request starts at the first iteration."""
@@ -92,8 +107,12 @@ class AnthropicProvider:
             events = await self._client.messages.create(**params, stream=True)
             # Leaving ``async with`` (exhausted, closed, cancelled) closes the HTTP response at once.
             async with events:
+                finished = seen = False  # the provider's last event (``message_stop``); any event at all
                 async for event in events:
-                    if event.type == "message_start":
+                    seen = True
+                    if event.type == "message_stop":
+                        finished = True
+                    elif event.type == "message_start":
                         prompt_tokens = _prompt_tokens(event.message.usage)
                         outcome.usage = _usage(event.message.usage)
                     elif event.type == "content_block_delta" and event.delta.type == "text_delta":
@@ -107,6 +126,8 @@ class AnthropicProvider:
                         total = prompt_tokens + completion
                         outcome.usage = GenUsage(prompt=prompt_tokens, completion=completion, total=total)
                         outcome.finish_reason = _finish(event.delta.stop_reason)
+                if not finished:
+                    raise ended_early(provider=_ID) if seen else bad_answer(provider=_ID)
 
     def _params(self, input: GenInput, options: GenOptions | None) -> dict[str, Any]:
         options = options or GenOptions()
@@ -159,8 +180,13 @@ def _translate_errors() -> Iterator[None]:
             in_band = _ERROR_TYPE_STATUS.get(exc.type) if exc.type else None
             raise stream_error(provider=_ID, status=in_band) from exc
         after_s = retry_after_s(exc.response.headers)
-        raise status_error(provider=_ID, status=exc.status_code, retry_after_s=after_s) from exc
+        cause = _CAUSES.get(exc.type) if exc.type else None
+        raise status_error(provider=_ID, status=exc.status_code, retry_after_s=after_s, cause=cause) from exc
+    except anthropic.APIResponseValidationError as exc:
+        raise bad_answer(provider=_ID) from exc
     except anthropic.APIError as exc:
         raise stream_error(provider=_ID, status=None) from exc
     except httpx2.RequestError as exc:
         raise transport_error(provider=_ID, exc=exc) from exc
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:  # not JSON, or JSON of another shape
+        raise bad_answer(provider=_ID) from exc

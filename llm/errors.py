@@ -12,7 +12,9 @@ the GoBE pass-through's in ``proxy/errors.py``, the gateway's own and the one st
      ├── DeadlineExceeded            timeout               shared
      ├── ProviderNotConfigured       provider_not_configured   no API key for the provider asked for
      └── UpstreamError               upstream_error        the provider failed (``upstream_status`` keeps its status)
-          └── UpstreamConnectionError  upstream_error      no connection, or it broke mid-answer
+          ├── UpstreamConnectionError  upstream_error      no connection, or it broke mid-answer
+          ├── UpstreamBadAnswer      upstream_error        a 200 that is not the provider's answer; a cut stream
+          └── ProviderMisconfigured  upstream_error        the provider refused the gateway's key or base URL
 
 Imports only the standard library: never django, ninja or the SDKs.
 """
@@ -75,15 +77,27 @@ class UpstreamConnectionError(UpstreamError):
     """The provider could not be reached, or the connection broke before the answer was complete."""
 
 
+class UpstreamBadAnswer(UpstreamError):
+    """The provider answered 200 with something that is not its answer (HTML, not JSON, the wrong shape), or its
+    stream ended without the provider's final event."""
+
+
+class ProviderMisconfigured(UpstreamError):
+    """The provider refused the gateway's own credentials or configuration (401, 402, 403, a 404 that is not
+    "model not found"): the operator must fix it, not the client."""
+
+
 class UpstreamBadRequest(InvalidRequest):
-    """The provider refused the request itself (400/404/422), e.g. an unknown model."""
+    """The provider refused the request itself (400/413/422, a 404 for an unknown model): the client's mistake."""
 
 
 __all__ = [
     "DeadlineExceeded",
     "GatewayError",
     "InvalidRequest",
+    "ProviderMisconfigured",
     "ProviderNotConfigured",
+    "UpstreamBadAnswer",
     "UpstreamBadRequest",
     "UpstreamConnectionError",
     "UpstreamError",

@@ -17,7 +17,15 @@ from google.genai import types
 
 from llm.ports import GenStream, StreamOutcome
 from llm.types import GenInput, GenOptions, GenResult, GenUsage, ProviderId
-from llm.upstream import retry_after_s, status_error, stream_error, transport_error
+from llm.upstream import (
+    Cause,
+    bad_answer,
+    ended_early,
+    retry_after_s,
+    status_error,
+    stream_error,
+    transport_error,
+)
 
 _ID: Final[ProviderId] = "gemini"
 
@@ -42,6 +50,10 @@ _FINISH: Final = {
 }
 
 
+# ``ErrorInfo.reason`` values of Google APIs that mean the gateway's key is wrong.
+_KEY_REASONS: Final = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED"})
+
+
 class _End:
     """Marks the end of the pumped stream."""
 
@@ -61,8 +73,10 @@ class GeminiProvider:
         """Return the whole answer of one chat turn."""
         with _translate_errors():
             response = await self._chat(input, options).send_message(input.user)
-        outcome = StreamOutcome()
-        text = _read(response, outcome=outcome)
+            outcome = StreamOutcome()
+            text = _read(response, outcome=outcome)
+            if outcome.finish_reason is None:  # no candidate that finished and no blocked prompt: not an answer
+                raise bad_answer(provider=_ID)
         return GenResult(
             text=text,
             provider=_ID,
@@ -85,12 +99,16 @@ class GeminiProvider:
         queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=1)
         pump = asyncio.create_task(self._pump(input, options, queue=queue))
         try:
+            seen = False
             while not isinstance(item := await queue.get(), _End):
                 if isinstance(item, BaseException):
                     raise item
+                seen = True
                 text = _read(item, outcome=outcome)
                 if text:
                     yield text
+            if outcome.finish_reason is None:  # the provider's last event carries a candidate's finishReason
+                raise ended_early(provider=_ID) if seen else bad_answer(provider=_ID)
         finally:
             pump.cancel()
             await asyncio.wait([pump])
@@ -153,8 +171,27 @@ def _translate_errors() -> Iterator[None]:
             raise stream_error(provider=_ID, status=None) from exc
         headers = getattr(exc.response, "headers", None)
         after_s = retry_after_s(headers) if isinstance(headers, httpx2.Headers | dict) else None
-        raise status_error(provider=_ID, status=exc.code, retry_after_s=after_s) from exc
-    except genai_errors.UnknownApiResponseError as exc:
-        raise stream_error(provider=_ID, status=None) from exc
+        cause = _cause(exc)
+        raise status_error(provider=_ID, status=exc.code, retry_after_s=after_s, cause=cause) from exc
+    except genai_errors.UnknownApiResponseError as exc:  # genai's word for a stream line that is not JSON
+        raise bad_answer(provider=_ID) from exc
     except httpx2.RequestError as exc:
         raise transport_error(provider=_ID, exc=exc) from exc
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:  # not JSON, or JSON of another shape
+        raise bad_answer(provider=_ID) from exc
+
+
+def _cause(exc: genai_errors.APIError) -> Cause | None:
+    """Whose fault a refusal is, from Google's structured error (llm/README.md § Errors): ``error.status``
+    (``NOT_FOUND`` is Google's own "no such model"; a 404 page elsewhere has no such field) and the
+    ``ErrorInfo.reason`` in ``error.details`` (Gemini answers a bad key with 400 ``API_KEY_INVALID``)."""
+    error = exc.details.get("error") if isinstance(exc.details, dict) else None
+    if not isinstance(error, dict):
+        return None
+    details = error.get("details")
+    reasons = {d.get("reason") for d in details if isinstance(d, dict)} if isinstance(details, list) else set()
+    if reasons & _KEY_REASONS:
+        return "credentials"
+    if error.get("status") == "NOT_FOUND":
+        return "unknown_model"
+    return None

@@ -15,12 +15,14 @@ import openai
 import orjson
 from openai.types.chat import ChatCompletionMessageParam
 
-from llm.errors import UpstreamError
 from llm.ports import GenStream, StreamOutcome
 from llm.types import GenInput, GenOptions, GenResult, GenUsage, ProviderId
 from llm.upstream import (
+    Cause,
+    bad_answer,
     connection_error,
     deadline_error,
+    ended_early,
     retry_after_s,
     status_error,
     stream_error,
@@ -30,6 +32,12 @@ from llm.upstream import (
 _ID: Final[ProviderId] = "openai"
 # The status each error type comes with, for errors sent inside a 200 stream (which carry no status).
 _ERROR_TYPE_STATUS: Final = {"invalid_request_error": 400, "rate_limit_error": 429, "server_error": 500}
+# Whose fault a refusal is, from the ``error.code`` of OpenAI's structured error (llm/README.md § Errors).
+_CAUSES: Final[dict[str | None, Cause]] = {
+    "model_not_found": "unknown_model",
+    "context_length_exceeded": "context_too_long",
+    "invalid_api_key": "credentials",
+}
 
 # The SDK builds and sends the request (auth, base URL, params, timeouts, typed status errors), but the
 # body is read raw and parsed with orjson: the SDK's parsing builds a pydantic model per chunk, with
@@ -56,16 +64,16 @@ class OpenAIProvider:
             response = await self._client.chat.completions.with_raw_response.create(
                 model=_MODEL_IN_BODY, messages=[], extra_body=self._body(input, options)
             )
+            # Indexed, not ``.get``: a 200 of another shape raises, and ``_translate_errors`` makes it a 502.
             completion = orjson.loads(response.content)
-        choices = completion.get("choices")
-        choice = choices[0] if choices else {}
-        return GenResult(
-            text=(choice.get("message") or {}).get("content") or "",
-            provider=_ID,
-            model=self._model,
-            usage=_usage(completion.get("usage")),
-            finish_reason=choice.get("finish_reason"),
-        )
+            choice = completion["choices"][0]
+            return GenResult(
+                text=_text(choice["message"].get("content")),
+                provider=_ID,
+                model=self._model,
+                usage=_usage(completion.get("usage")),
+                finish_reason=_text(choice.get("finish_reason")) or None,
+            )
 
     def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
         """Return the answer's text chunks; the request starts at the first iteration."""
@@ -81,7 +89,12 @@ class OpenAIProvider:
             )
             # Leaving ``async with`` (exhausted, closed, cancelled) closes the HTTP response at once.
             async with request as response:
+                finished = seen = False  # the provider's last event (``[DONE]``); any data line at all
                 async for data in _sse_data(response.http_response):
+                    seen = True
+                    if data == b"[DONE]":
+                        finished = True
+                        continue  # read on to the end: that returns the connection to the pool
                     chunk = orjson.loads(data)
                     if chunk.get("error"):
                         raise _error_event(chunk["error"], request=response.http_response.request)
@@ -92,9 +105,11 @@ class OpenAIProvider:
                     choice = chunk["choices"][0]
                     if choice.get("finish_reason") is not None:
                         outcome.finish_reason = choice["finish_reason"]
-                    text = (choice.get("delta") or {}).get("content")
+                    text = _text((choice.get("delta") or {}).get("content"))
                     if text:
                         yield text
+                if not finished:
+                    raise ended_early(provider=_ID) if seen else bad_answer(provider=_ID)
 
     def _body(self, input: GenInput, options: GenOptions | None) -> dict[str, Any]:
         """The request's JSON body, in Chat Completions' own field names."""
@@ -117,14 +132,23 @@ class OpenAIProvider:
 
 
 async def _sse_data(response: httpx2.Response) -> AsyncGenerator[bytes, None]:
-    """Yield the payload of each ``data:`` line but ``[DONE]``, which is skipped rather than a stop:
-    reading the body to its end returns the connection to the pool."""
+    """Yield the payload of each complete ``data:`` line, ``[DONE]`` included; a line cut by the end of the
+    body is dropped (the missing ``[DONE]`` then tells that the stream was cut)."""
     rest = b""
     async for block in response.aiter_bytes():
         *lines, rest = (rest + block).split(b"\n")
         for line in lines:  # other fields (``event:``, ``id:``, comments) are not used by Chat Completions
-            if line.startswith(b"data:") and (data := line[5:].strip()) != b"[DONE]":
-                yield data
+            if line.startswith(b"data:"):
+                yield line[5:].strip()
+
+
+def _text(value: object) -> str:
+    """A text field of the answer: a string, or absent (None); anything else is not the provider's answer."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("not a text field")
+    return value
 
 
 def _usage(usage: dict[str, Any] | None) -> GenUsage | None:
@@ -152,11 +176,12 @@ def _translate_errors() -> Iterator[None]:
         raise connection_error(provider=_ID) from exc
     except openai.APIStatusError as exc:
         after_s = retry_after_s(exc.response.headers)
-        raise status_error(provider=_ID, status=exc.status_code, retry_after_s=after_s) from exc
+        cause = _CAUSES.get(exc.code)
+        raise status_error(provider=_ID, status=exc.status_code, retry_after_s=after_s, cause=cause) from exc
     except openai.APIError as exc:  # an error event inside a 200 stream
         in_band = _ERROR_TYPE_STATUS.get(exc.type) if exc.type else None
         raise stream_error(provider=_ID, status=in_band) from exc
     except httpx2.RequestError as exc:  # the body is read by httpx2 itself, so its errors come out bare
         raise transport_error(provider=_ID, exc=exc) from exc
-    except orjson.JSONDecodeError as exc:
-        raise UpstreamError(f"{_ID} sent an answer that is not valid JSON") from exc
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:  # not JSON, or JSON of another shape
+        raise bad_answer(provider=_ID) from exc

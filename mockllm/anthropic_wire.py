@@ -89,8 +89,12 @@ class AnthropicWire:
             error=_event("error", _error_json(529, "Overloaded (mockllm midstream_error)")),
         )
 
-    def error(self, *, status: int, message: str) -> tuple[bytes, Headers]:
-        return orjson.dumps(_error_json(status, message)), [(b"request-id", b"req_mockllm")]
+    def error(self, *, status: int, message: str, reason: str | None = None) -> tuple[bytes, Headers]:
+        """`reason` is the `error.type` (e.g. `not_found_error`)."""
+        body = _error_json(status, message)
+        if reason is not None:
+            body["error"]["type"] = reason
+        return orjson.dumps(body), [(b"request-id", b"req_mockllm")]
 
 
 def _message(*, prompt: Prompt, answer: Answer, reply_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from mockllm.answer import answer_from_text, compose_answer
 from mockllm.anthropic_wire import AnthropicWire
 from mockllm.exchange import Plan, play
+from mockllm.faults import HTML_PAGE, broken_body, huge_answer
 from mockllm.gemini_wire import GeminiWire
 from mockllm.openai_wire import OpenAIWire
 from mockllm.recorder import RecordedRequest, Recorder
@@ -164,17 +165,19 @@ class MockLLM:
                 max_tokens=prompt.max_tokens,
                 stop=prompt.stop,
             )
+        if scenario.huge_kb is not None:
+            answer = huge_answer(answer, kib=scenario.huge_kb)
         reply_id = f"mock-{wire.provider}-{seq}"
         timing = _timing(scenario, default_gap_s=self.chunk_delay_s)
         if prompt.stream:
             frames = wire.frames(prompt=prompt, answer=answer, reply_id=reply_id)
-            return Plan(status=200, headers=_sse_headers(wire), frames=frames, **timing)
-        return Plan(
-            status=200,
-            headers=_JSON,
-            body=wire.reply(prompt=prompt, answer=answer, reply_id=reply_id),
-            **timing,
-        )
+            plan = Plan(status=200, headers=_sse_headers(wire), frames=frames, **timing)
+        else:
+            plan = Plan(status=200, headers=_JSON, body=wire.reply(prompt=prompt, answer=answer, reply_id=reply_id),
+                        **timing)
+        if scenario.body is None:
+            return plan
+        return broken_body(plan, fault=scenario.body, after=scenario.after or 0, provider=wire.provider)
 
 
 def _route(path: str) -> tuple[Wire | None, str | None, bool]:
@@ -192,6 +195,7 @@ def _timing(scenario: Scenario, *, default_gap_s: float) -> dict[str, Any]:
         "delay_s": (scenario.delay_ms or 0.0) / 1000,
         "gap_s": default_gap_s if scenario.gap_ms is None else scenario.gap_ms / 1000,
         "hang": scenario.hang,
+        "silence": scenario.silence,
         "stall_after": scenario.stall_after,
         "reset_after": scenario.reset_after,
         "error_after": scenario.midstream_error,
@@ -199,7 +203,9 @@ def _timing(scenario: Scenario, *, default_gap_s: float) -> dict[str, Any]:
 
 
 def _error_plan(wire: Wire, *, status: int, message: str, scenario: Scenario | None = None) -> Plan:
-    body, headers = wire.error(status=status, message=message)
+    if scenario is not None and scenario.body == "html":  # an error page from a proxy or a web server
+        return Plan(status=status, headers=[(b"content-type", b"text/html")], body=HTML_PAGE)
+    body, headers = wire.error(status=status, message=message, reason=scenario.reason if scenario else None)
     if scenario is not None and scenario.retry_after_s is not None:
         seconds = scenario.retry_after_s
         headers = [*headers, (b"retry-after", (f"{seconds:g}").encode())]

@@ -24,6 +24,7 @@ class Plan:
     delay_s: float = 0.0
     gap_s: float = 0.0
     hang: bool = False
+    silence: bool = False  # send the head, then nothing until the client leaves
     stall_after: int | None = None
     reset_after: int | None = None
     error_after: int | None = None
@@ -33,6 +34,7 @@ class Plan:
         return (
             self.frames is None
             and not self.hang
+            and not self.silence
             and self.delay_s <= 0
             and self.stall_after is None
             and self.reset_after is None
@@ -100,8 +102,12 @@ async def _perform(*, plan: Plan, send: Send, entry: RecordedRequest, recorder: 
         await asyncio.sleep(plan.delay_s)
     if plan.frames is not None:
         await _start(send, plan=plan, entry=entry, length=None)
+        if plan.silence:
+            await _forever()
         return await _stream(plan.frames, plan=plan, send=send, entry=entry, recorder=recorder)
     await _start(send, plan=plan, entry=entry, length=len(plan.body))
+    if plan.silence:
+        await _forever()
     cut = plan.reset_after if plan.reset_after is not None else plan.stall_after
     if cut is None:
         return await _send_last(send, plan.body, outcome=_outcome(plan), entry=entry, recorder=recorder)

@@ -74,8 +74,14 @@ class GeminiWire:
         error = orjson.dumps(_error_json(500, "An internal error has occurred (mockllm midstream_error)."))
         return Frames(head=b"", chunks=frames, tail=b"", error=b"data: " + error + b"\r\n\r\n")
 
-    def error(self, *, status: int, message: str) -> tuple[bytes, Headers]:
-        return orjson.dumps(_error_json(status, message)), []
+    def error(self, *, status: int, message: str, reason: str | None = None) -> tuple[bytes, Headers]:
+        """`reason` is the `ErrorInfo.reason` in `error.details` (e.g. `API_KEY_INVALID`)."""
+        body = _error_json(status, message)
+        if reason is not None:
+            body["error"]["details"] = [
+                {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com"}
+            ]
+        return orjson.dumps(body), []
 
 
 def _parts_text(content: Any) -> str:

@@ -102,8 +102,12 @@ class OpenAIWire:
             + b"\n\n",
         )
 
-    def error(self, *, status: int, message: str) -> tuple[bytes, Headers]:
-        return orjson.dumps(_error_json(status, message)), []
+    def error(self, *, status: int, message: str, reason: str | None = None) -> tuple[bytes, Headers]:
+        """`reason` is the `error.code` (e.g. `context_length_exceeded`)."""
+        body = _error_json(status, message)
+        if reason is not None:
+            body["error"]["code"] = reason
+        return orjson.dumps(body), []
 
 
 def _usage(answer: Answer) -> dict[str, int]:

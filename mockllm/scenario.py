@@ -13,11 +13,14 @@ from collections import deque
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
-__all__ = ["DirectiveError", "Scenario", "ScenarioBook", "find_directive", "strip_directives"]
+__all__ = ["BODY_FAULTS", "DirectiveError", "Scenario", "ScenarioBook", "find_directive", "strip_directives"]
 
 _DIRECTIVE_RE: Final = re.compile(r"\[mock(?:\s+[^\]]*)?\]")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
+# A 200 that is not the provider's answer (mockllm/faults.py): an HTML page, bytes that are not JSON, JSON cut
+# in the middle (a stream cut mid-event), a stream cut between events, JSON of another shape, a JSON array.
+BODY_FAULTS: Final = frozenset({"html", "garbage", "truncated", "cut", "shape", "array"})
 
 
 class DirectiveError(ValueError):
@@ -43,6 +46,11 @@ class Scenario:
     reset_after: int | None = None  # drop the TCP connection after N chunks
     midstream_error: int | None = None  # in-band provider error event after N chunks (streams only)
     text: str | None = None  # exact answer text instead of the generated one
+    body: str | None = None  # a 200 that is not the provider's answer: one of BODY_FAULTS
+    after: int | None = None  # streams: the `body` fault comes after this many text chunks (default 0)
+    silence: bool = False  # send the response head, then nothing; wait until the client goes away
+    huge_kb: int | None = None  # the first text chunk (or the JSON answer's text) is this many KiB
+    reason: str | None = None  # with `status`: the structured cause in the error body (code / type / reason)
     tag: str | None = None  # free label: makes otherwise equal directives count `times` separately
 
     @classmethod
@@ -62,6 +70,8 @@ class Scenario:
             if not sep or name not in _CONVERTERS:
                 raise DirectiveError(f"mockllm: unknown directive item {key!r}")
             values[name] = _convert(name=name, raw=raw)
+        if values.get("body") not in (None, *BODY_FAULTS):
+            raise DirectiveError(f"mockllm: body must be one of {', '.join(sorted(BODY_FAULTS))}")
         return cls(**values)
 
 

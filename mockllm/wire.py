@@ -53,7 +53,9 @@ class Wire(Protocol):
 
     def frames(self, *, prompt: Prompt, answer: Answer, reply_id: str) -> Frames: ...
 
-    def error(self, *, status: int, message: str) -> tuple[bytes, Headers]: ...
+    def error(self, *, status: int, message: str, reason: str | None = None) -> tuple[bytes, Headers]:
+        """The provider's error body for `status`; `reason` sets its structured cause (see each wire)."""
+        ...
 
 
 def message_text(content: Any) -> str:

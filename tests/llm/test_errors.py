@@ -10,6 +10,7 @@ import pytest
 from llm.errors import (
     DeadlineExceeded,
     GatewayError,
+    ProviderMisconfigured,
     ProviderNotConfigured,
     UpstreamBadRequest,
     UpstreamConnectionError,
@@ -57,8 +58,22 @@ async def test_a_refused_request_is_an_upstream_bad_request(
     assert_clean(exc, pid)
 
 
-@pytest.mark.parametrize("status", [401, 403, 500, 503])
-async def test_auth_and_server_failures_are_upstream_errors_with_the_status(
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_credentials_are_the_gateways_misconfiguration(
+    registry: ProviderRegistry, mock: MockLLMServer, pid: ProviderId, status: int
+) -> None:
+    mock.enqueue(Scenario(status=status))
+
+    exc = await fail_generate(registry, pid)
+
+    assert type(exc) is ProviderMisconfigured
+    assert exc.upstream_status == status
+    assert_clean(exc, pid)
+    assert len(mock.requests_for(pid)) == 1  # the SDK did not retry
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_server_failures_are_upstream_errors_with_the_status(
     registry: ProviderRegistry, mock: MockLLMServer, pid: ProviderId, status: int
 ) -> None:
     mock.enqueue(Scenario(status=status))

@@ -175,3 +175,33 @@ async def test_concurrent_requests_are_all_recorded(http: httpx.AsyncClient, moc
     assert sorted(r.seq for r in mock.requests) == list(range(1, 31))
     assert mock.recorder.wait_until_finished(timeout_s=2)
     assert mock.streams_completed == 30
+
+
+async def test_body_faults_answer_200_with_what_is_not_the_providers_answer(http: httpx.AsyncClient) -> None:
+    html = await http.post("/v1/chat/completions", json=chat("hi [mock body=html]"), headers=OPENAI_AUTH)
+    cut = await http.post("/v1/chat/completions", json=chat("hi [mock body=truncated]"), headers=OPENAI_AUTH)
+    unknown = await http.post("/v1/chat/completions", json=chat("hi [mock body=pdf]"), headers=OPENAI_AUTH)
+
+    assert (html.status_code, html.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert cut.status_code == 200 and cut.content.startswith(b'{"id"') and not cut.content.endswith(b"}")
+    assert unknown.status_code == 400
+
+
+async def test_a_cut_stream_stops_after_its_chunks_without_the_final_event(http: httpx.AsyncClient) -> None:
+    body = chat("hi [mock body=cut after=2]", stream=True)
+
+    response = await http.post("/v1/chat/completions", json=body, headers=OPENAI_AUTH)
+
+    assert response.status_code == 200
+    assert response.text.count('"content":') == 3  # the role frame and two text chunks
+    assert "[DONE]" not in response.text and "finish_reason\":\"stop" not in response.text
+
+
+async def test_silence_sends_the_head_and_nothing_more(mock: MockLLMServer) -> None:
+    client = httpx.AsyncClient(base_url=mock.url, timeout=httpx.Timeout(5, read=0.3))
+    async with client, client.stream("POST", "/v1/chat/completions", json=chat("hi [mock silence=1]"),
+                                     headers=OPENAI_AUTH) as response:
+        assert response.status_code == 200
+        with pytest.raises(httpx.ReadTimeout):
+            await response.aread()
+    assert await mock.wait_for_disconnect_async(timeout_s=5)
