@@ -50,6 +50,8 @@ class GatewaySettings:
     default_model: str = "gemini-2.5-flash"
     max_output_tokens: int = 16_384
     max_prompt_chars: int = 200_000
+    # Providers tried, in order, when the default provider is unavailable (requests naming no provider).
+    fallback_providers: tuple[ProviderId, ...] = ()
     # GoBE pass-through.
     gobe_base_url: str | None = None
     gobe_proxy_allow: tuple[str, ...] = ()
@@ -167,6 +169,7 @@ _PARSERS: Final[Mapping[str, tuple[str, Callable[[str], Any]]]] = {
     "float": ("float", float),
     "bool": ("bool", _boolean),
     "tuple[str, ...]": ("list", _comma_list),
+    "tuple[ProviderId, ...]": ("list", _comma_list),  # checked in _validate
 }
 
 
@@ -183,6 +186,7 @@ def _validate(s: GatewaySettings) -> None:
 
     if s.default_provider not in PROVIDER_IDS:
         fail("DEFAULT_PROVIDER", s.default_provider, f"Must be one of {', '.join(PROVIDER_IDS)}.")
+    _validate_fallback(s, fail)
     for name in ("rate_limit_rps", "sse_heartbeat_s", "token_budget_per_minute", "token_budget_per_day"):
         if getattr(s, name) < 0:
             fail(name.upper(), getattr(s, name), "Must not be negative.")
@@ -239,6 +243,19 @@ def _budget_limit(raw: str) -> int | None:
     if not raw.isdigit():
         raise ValueError(f"A limit is a whole number of tokens or off ({raw!r}).")
     return int(raw)
+
+
+def _validate_fallback(s: GatewaySettings, fail: Callable[[str, object, str], None]) -> None:
+    """FALLBACK_PROVIDERS: known ids, each once, and not DEFAULT_PROVIDER (always tried first anyway:
+    listing it again is a mistake worth a clear refusal rather than a silent skip)."""
+    raw = ",".join(s.fallback_providers)
+    for pid in s.fallback_providers:
+        if pid not in PROVIDER_IDS:
+            fail("FALLBACK_PROVIDERS", raw, f"Unknown provider {pid!r}; expected {', '.join(PROVIDER_IDS)}.")
+    if len(set(s.fallback_providers)) != len(s.fallback_providers):
+        fail("FALLBACK_PROVIDERS", raw, "Lists a provider twice.")
+    if s.default_provider in s.fallback_providers:
+        fail("FALLBACK_PROVIDERS", raw, f"Lists DEFAULT_PROVIDER ({s.default_provider}), which is always tried first.")
 
 
 assert set(get_args(ProviderId)) == set(DEFAULT_MODELS)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 from django.core.cache import caches
 
 from grompt_gateway.config import GatewaySettings, parse_budget_overrides
+from grompt_gateway.observability.llm_metrics import record_fallback
 from grompt_gateway.observability.metrics import BUDGET_REJECTIONS, UPSTREAM_ERRORS
 from grompt_gateway.observability.request_context import annotate
 from guards import BudgetLimits, ClientKeys, IdempotencyStore, RateLimiter, TokenBudget, budget_store_for
@@ -118,6 +119,8 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
         request_timeout_ms=settings.request_timeout_ms,
         stream_timeout_ms=settings.stream_timeout_ms,
         on_upstream_error=_count_upstream_error,
+        fallback=settings.fallback_providers,
+        on_fallback=record_fallback,
     )
 
 

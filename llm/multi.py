@@ -1,5 +1,6 @@
 """MultiAIWrapper: picks the provider and model, and owns the policies around every provider call:
-short retries, deadlines (aborting the upstream call), and the failure callback for metrics.
+short retries, fallback of the default route, deadlines (aborting the upstream call), and the callbacks
+for metrics (the attempt loop itself is ``llm.fallback.Attempts``).
 
 Imports only the standard library and ``llm``: never django, ninja, grompt_gateway, proxy or guards.
 """
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import count
 from typing import Final, Protocol, TypeVar
 
 from llm.errors import GatewayError, InvalidRequest
+from llm.fallback import Attempts, Candidate, FallbackListener
 from llm.ports import GenStream, ProviderPort, StreamOutcome
 from llm.retry import RetryPolicy
 from llm.types import PROVIDER_IDS, GenInput, GenOptions, GenResult, ProviderId
@@ -55,6 +56,8 @@ class MultiAIWrapper:
     chunk (all attempts) and each gap between chunks; ``stream_timeout_ms`` bounds a whole stream. Past
     a deadline the upstream request is closed and ``DeadlineExceeded`` raised. ``on_upstream_error`` is
     called with (provider, code) for each failed attempt: the HTTP status, or timeout/connect/stream.
+    ``fallback`` is FALLBACK_PROVIDERS (known ids, no duplicate, not the default provider);
+    ``on_fallback`` hears of every move from one provider to the next.
     """
 
     def __init__(
@@ -68,10 +71,17 @@ class MultiAIWrapper:
         stream_timeout_ms: int,
         on_upstream_error: Callable[[ProviderId, str], None] | None = None,
         retry: RetryPolicy | None = None,
+        fallback: Sequence[ProviderId] = (),
+        on_fallback: FallbackListener | None = None,
     ) -> None:
         missing = [pid for pid in PROVIDER_IDS if not models.get(pid)]
         if missing or default_provider not in PROVIDER_IDS:
             raise ValueError(f"every provider needs models (missing: {missing}) and a known default")
+        unique = set(fallback)
+        if len(unique) != len(fallback) or default_provider in unique or not unique <= set(PROVIDER_IDS):
+            raise ValueError("fallback: known providers, each once, without the default provider")
+        self._fallback = tuple(fallback)
+        self._on_fallback = on_fallback
         self._registry = registry
         self._models = {pid: tuple(models[pid]) for pid in PROVIDER_IDS}
         self._default_provider = default_provider
@@ -103,6 +113,19 @@ class MultiAIWrapper:
             return pid, default
         return pid, self._models[pid][0]
 
+    @property
+    def fallback(self) -> tuple[ProviderId, ...]:
+        """Return FALLBACK_PROVIDERS, in order (configured or not)."""
+        return self._fallback
+
+    def is_default_route(self, *, provider: str | None, model: str | None) -> bool:
+        """Tell whether a request may fall back: it names no provider, and no model other than the default.
+
+        A request that names another model is pinned to it: answering with another provider's model
+        would substitute a model the user picked.
+        """
+        return bool(self._fallback) and not provider and (not model or model == self.default[1])
+
     def configured(self, pid: ProviderId) -> bool:
         """Tell whether ``pid`` has an API key."""
         return self._registry.configured(pid)
@@ -116,49 +139,90 @@ class MultiAIWrapper:
         return model in self._models.get(pid, ())
 
     async def generate(
-        self, input: GenInput, options: GenOptions | None = None, *, provider: ProviderId, model: str
+        self, input: GenInput, options: GenOptions | None = None, *, provider: ProviderId, model: str,
+        fallback: bool = False,
     ) -> GenResult:
-        """Return the whole answer, retrying short failures within ``request_timeout_ms``."""
-        port = self._registry.bind(provider, model)
-        deadline = asyncio.get_running_loop().time() + self._request_timeout_s
-        for retries_done in count():
+        """Return the whole answer, retrying short failures within ``request_timeout_ms``.
+
+        With ``fallback`` (the default route: see ``is_default_route``), a failure that another provider
+        may not have moves on to the next configured provider of FALLBACK_PROVIDERS (``llm.fallback``).
+        The ``GenResult`` names whoever served.
+        """
+        attempts = self._attempts(provider=provider, model=model, fallback=fallback,
+                                  deadline=asyncio.get_running_loop().time() + self._request_timeout_s)
+
+        async def attempt(candidate: Candidate, deadline: float) -> GenResult:
+            port = self._registry.bind(candidate.provider, candidate.model)
             try:
-                return await self._within(port.generate(input, options), provider=provider, deadline=deadline)
+                return await self._within(port.generate(input, options), provider=candidate.provider,
+                                          deadline=deadline)
             except GatewayError as exc:
-                self._report(exc, provider=provider)
-                await self._pause_or_raise(exc, retries_done=retries_done, deadline=deadline)
-        raise AssertionError("unreachable")  # pragma: no cover - count() never ends
+                self._report(exc, provider=candidate.provider)
+                raise
+
+        return await attempts.run(attempt)
 
     def stream(
-        self, input: GenInput, options: GenOptions | None = None, *, provider: ProviderId, model: str
+        self, input: GenInput, options: GenOptions | None = None, *, provider: ProviderId, model: str,
+        fallback: bool = False,
     ) -> GenStream:
         """Return the answer's text chunks. Nothing is sent before the first iteration.
 
-        Raise ``ProviderNotConfigured`` at once; upstream failures surface from the first ``__anext__``
-        (retried until the first chunk), or later mid-stream (never retried). Close the stream when done
-        with it: that closes the upstream request.
+        Raise ``ProviderNotConfigured`` at once when no provider of the route is configured; upstream
+        failures surface from the first ``__anext__`` (retried, and with ``fallback`` moved on to the next
+        provider, until the first chunk), or later mid-stream (never retried, never moved). The stream's
+        ``provider``/``model`` name who produced the first chunk. Close the stream when done with it:
+        that closes the upstream request.
         """
-        port = self._registry.bind(provider, model)
-        outcome = StreamOutcome()
-        return GenStream(self._chunks(port, input, options, provider=provider, outcome=outcome), outcome)
+        route = self._route(provider=provider, model=model, fallback=fallback)
+        outcome = StreamOutcome(provider=route[0].provider, model=route[0].model)
+        return GenStream(self._chunks(route, input, options, origin=provider, outcome=outcome), outcome)
 
     async def aclose(self) -> None:
         """Close the providers' SDK clients."""
         await self._registry.aclose()
 
+    def _route(self, *, provider: ProviderId, model: str, fallback: bool) -> list[Candidate]:
+        """The configured providers a request may go to, in order; raise when there is none."""
+        route = [Candidate(provider=provider, model=model)]
+        if fallback:
+            route += [Candidate(provider=pid, model=self.resolve(provider=pid, model=None)[1])
+                      for pid in self._fallback if pid != provider]
+        configured = [candidate for candidate in route if self.configured(candidate.provider)]
+        if not configured:
+            self._registry.bind(provider, model)  # raises ProviderNotConfigured
+        return configured
+
+    def _attempts(self, *, provider: ProviderId, model: str, fallback: bool, deadline: float) -> Attempts:
+        return Attempts(route=self._route(provider=provider, model=model, fallback=fallback), origin=provider,
+                        deadline=deadline, retry=self._retry, on_fallback=self._on_fallback)
+
     async def _chunks(
         self,
-        port: ProviderPort,
+        route: list[Candidate],
         input: GenInput,
         options: GenOptions | None,
         *,
-        provider: ProviderId,
+        origin: ProviderId,
         outcome: StreamOutcome,
     ) -> AsyncGenerator[str, None]:
         loop = asyncio.get_running_loop()
         end = loop.time() + self._stream_timeout_s
         first_deadline = min(loop.time() + self._request_timeout_s, end)
-        inner, chunk = await self._first_chunk(port, input, options, provider=provider, deadline=first_deadline)
+        attempts = Attempts(route=route, origin=origin, deadline=first_deadline, retry=self._retry,
+                            on_fallback=self._on_fallback)
+
+        async def first_chunk(candidate: Candidate, deadline: float) -> tuple[GenStream, str | None]:
+            outcome.provider, outcome.model = candidate.provider, candidate.model
+            inner = self._registry.bind(candidate.provider, candidate.model).stream(input, options)
+            try:
+                return inner, await self._next_chunk(inner, provider=candidate.provider, deadline=deadline)
+            except BaseException:
+                await inner.aclose()
+                raise
+
+        inner, chunk = await attempts.run(first_chunk)
+        provider = outcome.provider or origin
         try:
             while chunk is not None:
                 outcome.usage, outcome.finish_reason = inner.usage, inner.finish_reason
@@ -168,27 +232,6 @@ class MultiAIWrapper:
             outcome.usage, outcome.finish_reason = inner.usage, inner.finish_reason
         finally:
             await inner.aclose()
-
-    async def _first_chunk(
-        self,
-        port: ProviderPort,
-        input: GenInput,
-        options: GenOptions | None,
-        *,
-        provider: ProviderId,
-        deadline: float,
-    ) -> tuple[GenStream, str | None]:
-        for retries_done in count():
-            inner = port.stream(input, options)
-            try:
-                return inner, await self._next_chunk(inner, provider=provider, deadline=deadline)
-            except GatewayError as exc:
-                await inner.aclose()
-                await self._pause_or_raise(exc, retries_done=retries_done, deadline=deadline)
-            except BaseException:
-                await inner.aclose()
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover - count() never ends
 
     async def _next_chunk(self, inner: GenStream, *, provider: ProviderId, deadline: float) -> str | None:
         try:
@@ -207,13 +250,6 @@ class MultiAIWrapper:
             if timeout.expired():
                 raise deadline_error(provider=provider) from None
             raise
-
-    async def _pause_or_raise(self, exc: GatewayError, *, retries_done: int, deadline: float) -> None:
-        remaining_s = deadline - asyncio.get_running_loop().time()
-        delay_s = self._retry.delay_s(failure=exc, retries_done=retries_done, remaining_s=remaining_s)
-        if delay_s is None:
-            raise exc
-        await asyncio.sleep(delay_s)
 
     def _report(self, exc: GatewayError, *, provider: ProviderId) -> None:
         if self._on_upstream_error is not None:

@@ -9,15 +9,21 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from llm.types import GenInput, GenOptions, GenResult, GenUsage
+from llm.types import GenInput, GenOptions, GenResult, GenUsage, ProviderId
 
 
 @dataclass(slots=True)
 class StreamOutcome:
-    """What a stream learns on the way: filled in by the adapter, final once the stream is exhausted."""
+    """What a stream learns on the way: filled in by the adapter, final once the stream is exhausted.
+
+    ``provider``/``model`` (set by MultiAI) name the provider being tried, and once the first chunk has
+    arrived, the one that serves (after a fallback, not the one the request was routed to first).
+    """
 
     usage: GenUsage | None = None
     finish_reason: str | None = None
+    provider: ProviderId | None = None
+    model: str | None = None
 
 
 class GenStream(AsyncIterator[str]):
@@ -50,6 +56,14 @@ class GenStream(AsyncIterator[str]):
     @property
     def finish_reason(self) -> str | None:
         return self._outcome.finish_reason
+
+    @property
+    def provider(self) -> ProviderId | None:
+        return self._outcome.provider
+
+    @property
+    def model(self) -> str | None:
+        return self._outcome.model
 
 
 @runtime_checkable

@@ -18,7 +18,9 @@ class RetryPolicy:
 
     The wait is the provider's ``Retry-After`` capped at ``max_retry_after_s``, else an exponential
     backoff from ``base_delay_s`` (capped at ``max_delay_s``) with jitter. A wait that would not end
-    before the deadline is not taken: the failure is reported at once instead.
+    before the deadline is not taken: the failure is reported at once instead. When the request may move
+    on to another provider (``may_move_on``), a ``Retry-After`` above the cap is not waited for either:
+    the provider asked for more time than a short retry may take.
     """
 
     max_retries: int = 2
@@ -26,9 +28,13 @@ class RetryPolicy:
     max_delay_s: float = 1.0
     max_retry_after_s: float = 2.0
 
-    def delay_s(self, *, failure: GatewayError, retries_done: int, remaining_s: float) -> float | None:
+    def delay_s(
+        self, *, failure: GatewayError, retries_done: int, remaining_s: float, may_move_on: bool = False
+    ) -> float | None:
         """Return how long to wait before the next attempt, or None to give up with ``failure``."""
         if retries_done >= self.max_retries or not is_retryable(failure):
+            return None
+        if may_move_on and failure.retry_after_s and failure.retry_after_s > self.max_retry_after_s:
             return None
         if failure.retry_after_s:
             delay_s = min(failure.retry_after_s, self.max_retry_after_s)

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from grompt_gateway.observability.metrics import CANCELLED_STREAMS, FIRST_CHUNK, JOB_LATENCY, TOKENS, TOKENS_ESTIMATED
+from grompt_gateway.observability.metrics import (
+    CANCELLED_STREAMS,
+    FALLBACKS,
+    FIRST_CHUNK,
+    JOB_LATENCY,
+    TOKENS,
+    TOKENS_ESTIMATED,
+)
 from grompt_gateway.observability.request_context import annotate
+from llm.fallback import Candidate
 from llm.ports import GenStream
 from llm.types import GenResult, GenUsage, ProviderId
 
@@ -35,6 +43,14 @@ def _count_usage(*, provider: str, model: str, usage: GenUsage | None, spend: Sp
     annotate(prompt_tokens=usage.prompt, completion_tokens=usage.completion, total_tokens=usage.total)
 
 
+def record_fallback(*, origin: ProviderId, from_provider: ProviderId, to: Candidate) -> None:
+    """A request moved to the next provider of its route: count it, and say so on the access line
+    (``fallback_from``: the provider the request was routed to first; ``provider``/``model``: the one
+    tried now, so the line names who served, or who failed last)."""
+    FALLBACKS.labels(from_provider, to.provider).inc()
+    annotate(fallback_from=origin, provider=to.provider, model=to.model)
+
+
 def record_result(services: Services, *, result: GenResult, spend: Spend, elapsed_s: float) -> None:
     label = model_label(services, provider=result.provider, model=result.model)
     JOB_LATENCY.labels(result.provider, label).observe(elapsed_s)
@@ -42,17 +58,18 @@ def record_result(services: Services, *, result: GenResult, spend: Spend, elapse
     annotate(finish_reason=result.finish_reason)
 
 
-def record_stream(services: Services, *, call_provider: ProviderId, call_model: str, stream: GenStream,
+def record_stream(services: Services, *, provider: ProviderId, model: str, stream: GenStream,
                   report: StreamReport, spend: Spend, elapsed_s: float) -> None:
-    label = model_label(services, provider=call_provider, model=call_model)
-    JOB_LATENCY.labels(call_provider, label).observe(elapsed_s)
+    """Labelled with who served (``provider``/``model``: the stream's, after any fallback)."""
+    label = model_label(services, provider=provider, model=model)
+    JOB_LATENCY.labels(provider, label).observe(elapsed_s)
     if report.first_chunk_s is not None:
-        FIRST_CHUNK.labels(call_provider, label).observe(report.first_chunk_s)
+        FIRST_CHUNK.labels(provider, label).observe(report.first_chunk_s)
         annotate(ttfc_ms=round(report.first_chunk_s * 1000, 2))
-    _count_usage(provider=call_provider, model=label, usage=stream.usage, spend=spend)
+    _count_usage(provider=provider, model=label, usage=stream.usage, spend=spend)
     annotate(finish_reason=stream.finish_reason, stream=True)
     if report.cancelled:
-        CANCELLED_STREAMS.labels(call_provider, label).inc()
+        CANCELLED_STREAMS.labels(provider, label).inc()
         annotate(cancelled=True)
     if report.error is not None:
         annotate(stream_error=report.error.code)

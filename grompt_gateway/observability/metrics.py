@@ -39,6 +39,11 @@ UPSTREAM_ERRORS = Counter(
     "grompt_gateway_upstream_errors", "Failed upstream attempts, by provider and code.",
     ["provider", "code"],
 )
+FALLBACKS = Counter(
+    "grompt_gateway_fallbacks",
+    "Requests moved from one provider to the next of FALLBACK_PROVIDERS (default route only), by from and to.",
+    ["from", "to"],
+)
 CANCELLED_STREAMS = Counter(
     "grompt_gateway_cancelled_streams", "Streams whose client left before the end.", ["provider", "model"],
 )

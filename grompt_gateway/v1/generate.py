@@ -31,12 +31,13 @@ NO_HEARTBEAT_COMMIT_S = 15.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GenCall:
-    """One resolved generation: who answers, and what they are asked."""
+    """One resolved generation: who is asked first, whether others may answer, and what they are asked."""
 
     provider: ProviderId
     model: str
     input: GenInput
     options: GenOptions
+    fallback: bool = False  # the default route: FALLBACK_PROVIDERS may serve (API.md § Fallback)
 
 
 def _resolve(services: Services, *, provider: ProviderId | None, model: str | None, system: str | None,
@@ -52,7 +53,7 @@ def _resolve(services: Services, *, provider: ProviderId | None, model: str | No
         stop_sequences=tuple(options.stop_sequences) if options.stop_sequences else None,
     ) if options else GenOptions(max_tokens=default_cap)
     return GenCall(provider=pid, model=model_name, input=GenInput(user=user, system=system or None),
-                   options=gen_options)
+                   options=gen_options, fallback=services.multi.is_default_route(provider=provider, model=model))
 
 
 def _check_sizes(settings: GatewaySettings, *, system: str | None, user: str, options: OptionsIn | None) -> None:
@@ -102,7 +103,8 @@ async def _generate_json(services: Services, call: GenCall, *, client_key: str) 
     hold = await _reserve(services, call, client_key=client_key)
     started = time.perf_counter()
     try:
-        result = await services.multi.generate(call.input, call.options, provider=call.provider, model=call.model)
+        result = await services.multi.generate(call.input, call.options, provider=call.provider, model=call.model,
+                                               fallback=call.fallback)
     except asyncio.CancelledError:
         # The client left: Django cancelled us, which aborted the provider call; no answer, no cost.
         annotate(cancelled=True)
@@ -135,7 +137,8 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
     started = time.perf_counter()
     request_id = REQUEST_ID.get()
     try:
-        stream = services.multi.stream(call.input, call.options, provider=call.provider, model=call.model)
+        stream = services.multi.stream(call.input, call.options, provider=call.provider, model=call.model,
+                                       fallback=call.fallback)
     except BaseException:
         await hold.settle(NOTHING)
         raise
@@ -161,10 +164,13 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
     def on_end(report: StreamReport) -> None:
         cost = spend(report)
         hold.settle_soon(cost)  # the client left, or the settle before the last event was cut short
-        record_stream(services, call_provider=call.provider, call_model=call.model, stream=stream,
-                      report=report, spend=cost, elapsed_s=time.perf_counter() - started)
+        record_stream(services, provider=stream.provider or call.provider, model=stream.model or call.model,
+                      stream=stream, report=report, spend=cost, elapsed_s=time.perf_counter() - started)
 
-    start_event = {"type": "start", "provider": call.provider, "model": call.model, "requestId": request_id}
+    def start_event() -> dict[str, object]:
+        # Built with the first chunk: after a fallback, it names the provider that produced it.
+        return {"type": "start", "provider": stream.provider, "model": stream.model, "requestId": request_id}
+
     body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event, on_end=on_end,
                     before_last=before_last)
     return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)

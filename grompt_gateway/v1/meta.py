@@ -1,5 +1,5 @@
 """The /v1 meta endpoints: ``GET /v1/health`` (liveness, no upstream call) and ``GET /v1/providers``
-(providers, their models and the default)."""
+(providers, their models, the default and the fallback order)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ async def providers(ctx: RequestContext) -> ResponsePayload:
     default_provider, default_model = multi.default
     return ResponsePayload(body={
         "default": {"provider": default_provider, "model": default_model},
+        "fallback": list(multi.fallback),
         "providers": [{"id": p.id, "configured": p.configured, "models": list(p.models)}
                       for p in multi.providers()],
         "demo": services.settings.demo,

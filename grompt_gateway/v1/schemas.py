@@ -129,6 +129,8 @@ class ProviderOut(Schema):
 
 class ProvidersOut(Schema):
     default: DefaultOut
+    fallback: list[ProviderId] = Field(
+        description="FALLBACK_PROVIDERS in order: tried (when configured) for requests that name no provider")
     providers: list[ProviderOut]
     demo: bool
 

@@ -39,6 +39,14 @@ class _End:
 
 
 _END: Final = _End()
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """The ``start`` event, built when the first chunk arrived."""
+
+    event: dict[str, Any]
+
 _TICK: Final = object()
 
 
@@ -157,31 +165,43 @@ async def sse_body(
     *,
     first: Any,
     writer: EventWriter,
-    start_event: dict[str, Any],
+    start_event: Callable[[], dict[str, Any]],
     on_end: Callable[[StreamReport], None],
     before_last: Callable[[StreamReport], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
     """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle.
 
+    ``start`` leaves with the first chunk (or ``done``, for an empty answer), built then, so it names the
+    provider that produced it: a fallback may still happen after the 200 was committed. A stream committed
+    before its first chunk opens with ``: ping``; one that fails before any chunk sends ``error`` alone.
     ``before_last`` runs before the write that ends the stream (so what the client then asks sees it),
-    ``on_end`` once the body is over, however it ended."""
-    start = writer.event(start_event)
+    ``on_end`` once the body is over, however it ended.
+    """
     if first is None:  # nothing arrived within the commit window: open the stream now
-        yield start
-        start = b""
+        yield PING
+    started = False
     try:
         async for batch in relay.batches(first):
-            data = start + b"".join([_encode(item, relay=relay, writer=writer) for item in batch])
+            if not started:
+                started, batch = _with_start(batch, start_event)
+            data = b"".join([_encode(item, relay=relay, writer=writer) for item in batch])
             if before_last is not None and _final(batch[-1]):
                 await before_last(relay.report)
             yield data
-            start = b""
     except asyncio.CancelledError:
         relay.report.cancelled = True
         raise
     finally:
         await relay.aclose()
         on_end(relay.report)
+
+
+def _with_start(batch: list[Any], start_event: Callable[[], dict[str, Any]]) -> tuple[bool, list[Any]]:
+    """Put a ``_Start`` before the batch's first chunk (or ``_END``); tell whether it did."""
+    for index, item in enumerate(batch):
+        if isinstance(item, str) or item is _END:
+            return True, [*batch[:index], _Start(start_event()), *batch[index:]]
+    return False, batch
 
 
 def _final(item: Any) -> bool:
@@ -195,6 +215,8 @@ def _encode(item: Any, *, relay: Relay, writer: EventWriter) -> bytes:
         return writer.event({"type": "chunk", "text": item})
     if item is _TICK:
         return PING
+    if isinstance(item, _Start):
+        return writer.event(item.event)
     if item is _END:
         relay.report.completed = True
         usage = relay.stream.usage

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from llm.fallback import Candidate
 from llm.multi import MultiAIWrapper
 from llm.registry import ProviderConfig, ProviderRegistry
 from llm.retry import RetryPolicy
@@ -21,6 +22,16 @@ FAST_RETRY = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_retry_after_s=
 
 
 @dataclass
+class FallbackLog:
+    """Records ``on_fallback`` calls as (origin, from, to provider, to model)."""
+
+    moves: list[tuple[ProviderId, ProviderId, ProviderId, str]] = field(default_factory=list)
+
+    def __call__(self, *, origin: ProviderId, from_provider: ProviderId, to: Candidate) -> None:
+        self.moves.append((origin, from_provider, to.provider, to.model))
+
+
+@dataclass
 class FailureLog:
     """Records ``on_upstream_error`` calls."""
 
@@ -34,10 +45,13 @@ def base_urls(mock: MockLLMServer) -> dict[ProviderId, str]:
     return {"openai": mock.openai_base_url, "anthropic": mock.anthropic_base_url, "gemini": mock.gemini_base_url}
 
 
-def make_registry(mock: MockLLMServer, *, timeout_ms: int = 5_000, keys: bool = True) -> ProviderRegistry:
+def make_registry(mock: MockLLMServer, *, timeout_ms: int = 5_000, keys: bool = True,
+                  without: tuple[ProviderId, ...] = ()) -> ProviderRegistry:
+    """A registry on ``mock``; ``keys=False`` leaves every provider unconfigured, ``without`` some."""
     urls = base_urls(mock)
     configs = {
-        pid: ProviderConfig(id=pid, api_key=f"key-{pid}" if keys else None, base_url=urls[pid])
+        pid: ProviderConfig(id=pid, api_key=f"key-{pid}" if keys and pid not in without else None,
+                            base_url=urls[pid])
         for pid in PROVIDER_IDS
     }
     return ProviderRegistry(configs, timeout_ms=timeout_ms)
@@ -50,6 +64,8 @@ def make_multi(
     request_timeout_ms: int = 2_000,
     stream_timeout_ms: int = 5_000,
     retry: RetryPolicy = FAST_RETRY,
+    fallback: tuple[ProviderId, ...] = (),
+    fallbacks: FallbackLog | None = None,
 ) -> MultiAIWrapper:
     return MultiAIWrapper(
         registry=registry,
@@ -60,6 +76,8 @@ def make_multi(
         stream_timeout_ms=stream_timeout_ms,
         on_upstream_error=failures,
         retry=retry,
+        fallback=fallback,
+        on_fallback=fallbacks,
     )
 
 

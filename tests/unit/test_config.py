@@ -55,3 +55,27 @@ def test_a_bad_value_names_the_variable(env: dict[str, str], message: str) -> No
 def test_keys_never_appear_in_repr() -> None:
     settings = GatewaySettings(openai_api_key="sk-secret-123", gemini_api_key="AIza-secret")
     assert "secret" not in repr(settings)
+
+
+def test_fallback_providers_are_read_in_order() -> None:
+    settings = GatewaySettings.from_env({"FALLBACK_PROVIDERS": " anthropic, openai "}, env_file=None)
+    assert settings.fallback_providers == ("anthropic", "openai")
+    assert GatewaySettings().fallback_providers == ()
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"FALLBACK_PROVIDERS": "openai,mistral"},
+     "FALLBACK_PROVIDERS has value 'openai,mistral'. Unknown provider 'mistral'; expected openai, anthropic, gemini."),
+    ({"FALLBACK_PROVIDERS": "openai,anthropic,openai"},
+     "FALLBACK_PROVIDERS has value 'openai,anthropic,openai'. Lists a provider twice."),
+    ({"FALLBACK_PROVIDERS": "openai,gemini"},
+     "FALLBACK_PROVIDERS has value 'openai,gemini'. Lists DEFAULT_PROVIDER (gemini), which is always tried first."),
+    ({"FALLBACK_PROVIDERS": "gemini", "DEFAULT_PROVIDER": "openai", "DEFAULT_MODEL": "gpt-5.4-mini"}, None),
+])
+def test_fallback_providers_are_checked_at_start_up(env: dict[str, str], message: str | None) -> None:
+    if message is None:
+        assert GatewaySettings.from_env(env, env_file=None).fallback_providers == ("gemini",)
+        return
+    with pytest.raises(SettingsError) as caught:
+        GatewaySettings.from_env(env, env_file=None)
+    assert str(caught.value) == message

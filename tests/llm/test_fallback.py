@@ -1,0 +1,347 @@
+"""Fallback of the default route (llm.fallback via MultiAI), counted at the mock upstream per provider:
+who is tried, how often (3 upstream calls per request in all), within one deadline, and who is named."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from llm.errors import (
+    DeadlineExceeded,
+    ProviderNotConfigured,
+    UpstreamBadRequest,
+    UpstreamConnectionError,
+    UpstreamError,
+)
+from llm.multi import MultiAIWrapper
+from llm.registry import ProviderRegistry
+from llm.retry import RetryPolicy
+from llm.types import GenInput, GenOptions, ProviderId
+from mockllm import MockLLMServer, Scenario
+from tests.llm.wiring import MODELS, FailureLog, FallbackLog, drain, make_multi, make_registry
+
+pytestmark = pytest.mark.anyio
+
+PROMPT = GenInput(user="Tell me about rivers")
+ANSWER = "Rivers carve valleys"
+OPENAI = ("openai", MODELS["openai"][0])
+ANTHROPIC = ("anthropic", MODELS["anthropic"][0])
+DOWN = Scenario(status=503)
+
+
+@pytest.fixture
+def fallbacks() -> FallbackLog:
+    return FallbackLog()
+
+
+@pytest.fixture
+def multi(registry: ProviderRegistry, failures: FailureLog, fallbacks: FallbackLog) -> MultiAIWrapper:
+    """Default gemini, falling back to openai then anthropic."""
+    return make_multi(registry, failures=failures, fallback=("openai", "anthropic"), fallbacks=fallbacks)
+
+
+def calls(mock: MockLLMServer) -> dict[str, int]:
+    """Upstream calls received, per provider."""
+    return {pid: len(mock.requests_for(pid)) for pid in ("gemini", "openai", "anthropic")}
+
+
+async def generate(multi: MultiAIWrapper, *, options: GenOptions | None = None) -> tuple[str, str, str]:
+    result = await multi.generate(PROMPT, options, provider="gemini", model="gemini-2.5-flash", fallback=True)
+    return result.text, result.provider, result.model
+
+
+# --- JSON ---------------------------------------------------------------------------------------------
+
+async def test_a_default_that_keeps_failing_gets_one_retry_then_the_next_provider_serves(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog, failures: FailureLog
+) -> None:
+    mock.enqueue(DOWN, provider="gemini", times=5)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await generate(multi) == (ANSWER, *OPENAI)
+
+    assert calls(mock) == {"gemini": 2, "openai": 1, "anthropic": 0}
+    assert fallbacks.moves == [("gemini", "gemini", *OPENAI)]
+    assert failures.calls == [("gemini", "503"), ("gemini", "503")]
+
+
+async def test_three_upstream_calls_at_most_then_the_last_failure_is_answered(
+    multi: MultiAIWrapper, mock: MockLLMServer
+) -> None:
+    for pid in ("gemini", "openai", "anthropic"):
+        mock.enqueue(DOWN, provider=pid, times=5)
+
+    with pytest.raises(UpstreamError) as caught:
+        await generate(multi)
+
+    assert caught.value.upstream_status == 503
+    assert calls(mock) == {"gemini": 2, "openai": 1, "anthropic": 0}
+
+
+async def test_a_default_that_recovers_on_its_retry_keeps_the_request(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
+) -> None:
+    mock.enqueue(DOWN, provider="gemini")
+    mock.enqueue(Scenario(text=ANSWER), provider="gemini")
+
+    assert await generate(multi) == (ANSWER, "gemini", "gemini-2.5-flash")
+    assert calls(mock) == {"gemini": 2, "openai": 0, "anthropic": 0}
+    assert fallbacks.moves == []
+
+
+async def test_a_long_retry_after_moves_on_at_once_and_each_provider_gets_a_call(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
+) -> None:
+    rate_limited = Scenario(status=429, retry_after_s=30)
+    mock.enqueue(rate_limited, provider="gemini", times=3)
+    mock.enqueue(rate_limited, provider="openai", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="anthropic")
+
+    assert await generate(multi) == (ANSWER, *ANTHROPIC)
+
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 1}
+    assert fallbacks.moves == [("gemini", "gemini", *OPENAI), ("gemini", "openai", *ANTHROPIC)]
+
+
+async def test_a_retry_after_longer_than_the_time_left_moves_on_rather_than_waits(
+    registry: ProviderRegistry, mock: MockLLMServer
+) -> None:
+    # The cap would allow the wait, but the default's share of a 1 s deadline would not.
+    multi = make_multi(registry, request_timeout_ms=1_000, retry=RetryPolicy(max_retry_after_s=60),
+                       fallback=("openai",))
+    mock.enqueue(Scenario(status=429, retry_after_s=5), provider="gemini", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await generate(multi) == (ANSWER, *OPENAI)
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
+async def test_a_silent_default_gets_half_the_deadline_then_the_next_provider_serves(
+    registry: ProviderRegistry, mock: MockLLMServer, failures: FailureLog
+) -> None:
+    multi = make_multi(registry, failures=failures, request_timeout_ms=1_500, fallback=("openai",))
+    mock.enqueue(Scenario(hang=True), provider="gemini")
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await generate(multi) == (ANSWER, *OPENAI)
+
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+    assert failures.calls == [("gemini", "timeout")]
+    assert await mock.wait_for_disconnect_async(timeout_s=3)  # the silent call was aborted
+    assert mock.requests_for("gemini")[0].disconnected
+
+
+async def test_a_silent_last_provider_ends_at_the_request_deadline(
+    registry: ProviderRegistry, mock: MockLLMServer
+) -> None:
+    multi = make_multi(registry, request_timeout_ms=800, fallback=("openai",))
+    mock.enqueue(Scenario(hang=True), provider="gemini")
+    mock.enqueue(Scenario(hang=True), provider="openai")
+
+    with pytest.raises(DeadlineExceeded):
+        await generate(multi)
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_credentials_move_on_without_a_retry(
+    multi: MultiAIWrapper, mock: MockLLMServer, status: int
+) -> None:
+    mock.enqueue(Scenario(status=status), provider="gemini", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await generate(multi) == (ANSWER, *OPENAI)
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+async def test_a_request_the_provider_refuses_never_falls_back(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog, status: int
+) -> None:
+    mock.enqueue(Scenario(status=status), provider="gemini", times=3)
+
+    with pytest.raises(UpstreamBadRequest):
+        await generate(multi)
+    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
+    assert fallbacks.moves == []
+
+
+async def test_a_request_off_the_default_route_never_falls_back(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
+) -> None:
+    mock.enqueue(DOWN, provider="gemini", times=5)
+
+    with pytest.raises(UpstreamError):
+        await multi.generate(PROMPT, provider="gemini", model="gemini-2.5-flash")  # fallback=False
+    assert calls(mock) == {"gemini": 3, "openai": 0, "anthropic": 0}  # today's retries, unchanged
+    assert fallbacks.moves == []
+
+
+async def test_an_unconfigured_default_goes_to_the_first_configured_fallback(
+    mock: MockLLMServer, fallbacks: FallbackLog
+) -> None:
+    registry = make_registry(mock, without=("gemini", "openai"))
+    try:
+        multi = make_multi(registry, fallback=("openai", "anthropic"), fallbacks=fallbacks)
+        mock.enqueue(Scenario(text=ANSWER), provider="anthropic")
+
+        assert await generate(multi) == (ANSWER, *ANTHROPIC)
+        assert calls(mock) == {"gemini": 0, "openai": 0, "anthropic": 1}
+        assert fallbacks.moves == [("gemini", "gemini", *ANTHROPIC)]
+    finally:
+        await registry.aclose()
+
+
+async def test_an_unconfigured_single_fallback_gets_all_three_calls(mock: MockLLMServer) -> None:
+    registry = make_registry(mock, without=("gemini",))
+    try:
+        multi = make_multi(registry, fallback=("openai",))
+        mock.enqueue(DOWN, provider="openai", times=5)
+
+        with pytest.raises(UpstreamError):
+            await generate(multi)
+        assert calls(mock) == {"gemini": 0, "openai": 3, "anthropic": 0}
+    finally:
+        await registry.aclose()
+
+
+async def test_nothing_configured_is_provider_not_configured_before_any_call(mock: MockLLMServer) -> None:
+    registry = make_registry(mock, keys=False)
+    multi = make_multi(registry, fallback=("openai",))
+
+    with pytest.raises(ProviderNotConfigured):
+        await generate(multi)
+    with pytest.raises(ProviderNotConfigured):
+        multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
+    assert mock.requests == []
+
+
+async def test_every_attempt_carries_the_same_completion_cap(multi: MultiAIWrapper, mock: MockLLMServer) -> None:
+    mock.enqueue(DOWN, provider="gemini", times=2)
+
+    await generate(multi, options=GenOptions(max_tokens=42))
+
+    caps = [r.body["generationConfig"]["maxOutputTokens"] for r in mock.requests_for("gemini")]
+    caps += [r.body["max_completion_tokens"] for r in mock.requests_for("openai")]
+    assert caps == [42, 42, 42]
+
+
+# --- streams, before their first chunk ----------------------------------------------------------------
+
+async def collect(stream: AsyncIterator[str]) -> str:
+    return "".join([chunk async for chunk in stream])
+
+
+def stream(multi: MultiAIWrapper) -> AsyncIterator[str]:
+    return multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
+
+
+async def test_a_stream_whose_default_fails_before_its_first_chunk_is_served_by_the_next(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
+) -> None:
+    mock.enqueue(DOWN, provider="gemini", times=5)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
+
+    assert await collect(chunks) == ANSWER
+    assert (chunks.provider, chunks.model) == OPENAI
+    assert chunks.usage is not None and chunks.finish_reason == "stop"
+    assert calls(mock) == {"gemini": 2, "openai": 1, "anthropic": 0}
+    assert fallbacks.moves == [("gemini", "gemini", *OPENAI)]
+
+
+async def test_a_stream_error_event_before_the_first_chunk_falls_back(
+    multi: MultiAIWrapper, mock: MockLLMServer
+) -> None:
+    mock.enqueue(Scenario(midstream_error=0), provider="gemini", times=5)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await collect(stream(multi)) == ANSWER
+    assert calls(mock)["openai"] == 1
+
+
+async def test_a_silent_stream_falls_back_within_the_first_chunk_deadline(
+    registry: ProviderRegistry, mock: MockLLMServer
+) -> None:
+    multi = make_multi(registry, request_timeout_ms=1_500, fallback=("openai",))
+    mock.enqueue(Scenario(hang=True), provider="gemini")
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
+
+    assert await collect(chunks) == ANSWER
+    assert chunks.provider == "openai"
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
+async def test_a_stream_with_a_long_retry_after_moves_on_at_once(
+    multi: MultiAIWrapper, mock: MockLLMServer
+) -> None:
+    mock.enqueue(Scenario(status=429, retry_after_s=30), provider="gemini", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await collect(stream(multi)) == ANSWER
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
+async def test_a_stream_off_the_default_route_never_falls_back(
+    multi: MultiAIWrapper, mock: MockLLMServer
+) -> None:
+    mock.enqueue(DOWN, provider="gemini", times=5)
+
+    with pytest.raises(UpstreamError):
+        await collect(multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash"))
+    assert calls(mock) == {"gemini": 3, "openai": 0, "anthropic": 0}
+
+
+# --- streams, after their first chunk -----------------------------------------------------------------
+
+async def test_a_stream_that_fails_after_its_first_chunk_never_falls_back(
+    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
+) -> None:
+    mock.enqueue(Scenario(reset_after=2, chunks=10), provider="gemini", times=3)
+    received: list[str] = []
+    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
+
+    with pytest.raises(UpstreamConnectionError):
+        await drain(chunks, into=received)
+
+    assert len(received) == 2 and chunks.provider == "gemini"
+    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
+    assert fallbacks.moves == []
+
+
+async def test_a_stream_that_stalls_after_its_first_chunk_times_out_without_fallback(
+    registry: ProviderRegistry, mock: MockLLMServer
+) -> None:
+    multi = make_multi(registry, request_timeout_ms=600, fallback=("openai",))
+    mock.enqueue(Scenario(stall_after=1, chunks=5), provider="gemini")
+    received: list[str] = []
+
+    with pytest.raises(DeadlineExceeded):
+        await drain(stream(multi), into=received)
+    assert len(received) == 1
+    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
+
+
+# --- the route --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("provider", "model", "expected"), [
+    (None, None, True),
+    (None, "", True),
+    (None, "gemini-2.5-flash", True),  # the default model, named: still the default route
+    (None, "gemini-2.5-pro", False),  # another model the user picked: never substituted
+    ("gemini", None, False),  # a named provider, even the default one
+    ("openai", None, False),
+])
+async def test_only_the_default_route_falls_back(
+    registry: ProviderRegistry, provider: str | None, model: str | None, expected: bool
+) -> None:
+    assert make_multi(registry, fallback=("openai",)).is_default_route(provider=provider, model=model) is expected
+    assert make_multi(registry).is_default_route(provider=provider, model=model) is False  # no fallback set
+
+
+@pytest.mark.parametrize("fallback", [("openai", "openai"), ("gemini",), ("mistral",)])
+async def test_a_bad_fallback_list_is_refused(registry: ProviderRegistry, fallback: tuple[ProviderId, ...]) -> None:
+    with pytest.raises(ValueError, match="fallback"):
+        make_multi(registry, fallback=fallback)
