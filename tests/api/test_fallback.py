@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 from grompt_gateway.observability.log_json import JsonFormatter
+from grompt_gateway.wiring import build_budget
 from mockllm import MockLLMServer, Scenario
+from tests.api.test_budget_http import Clock, windows
 from tests.api.test_metrics_and_logs import _metric, _scrape
 from tests.support.gateway import GatewayThread
 from tests.support.sse import SSETranscript, read_sse
@@ -178,7 +180,7 @@ def test_stream_committed_before_its_first_chunk_still_names_who_served(
         gateway_with: Callable[..., GatewayThread], mock_llm: MockLLMServer,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="grompt_gateway.access")
-    gateway = gateway_with(fallback_providers=FALLBACK, sse_heartbeat_s=0.2, request_timeout_ms=2_000)
+    gateway = gateway_with(fallback_providers=FALLBACK, sse_heartbeat_s=0.2, request_timeout_ms=3_000)
     mock_llm.enqueue(Scenario(hang=True), provider="gemini")
 
     transcript = get_stream(gateway, user="hi")
@@ -226,3 +228,27 @@ def test_stream_failing_after_its_first_chunk_ends_with_an_error_and_no_fallback
     assert transcript.events[0].data["provider"] == "gemini"
     assert transcript.last("error")["status"] == 502
     assert calls(mock_llm) == {"gemini": 1, "openai": 0, "anthropic": 0}
+
+
+# --- budgets ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_one_reservation_covers_whoever_serves_with_the_same_cap_on_every_attempt(
+        gateway_with: Callable[..., GatewayThread], mock_llm: MockLLMServer, stream: bool) -> None:
+    gateway = gateway_with(fallback_providers=FALLBACK, token_budget_per_day=100_000, max_output_tokens=777)
+    gateway.app.services.budget = build_budget(gateway.settings, clock=Clock())  # a day that cannot end mid-test
+    mock_llm.enqueue(DOWN, provider="gemini", times=5)
+
+    if stream:
+        transcript = get_stream(gateway, user="hi")
+        served, usage = transcript.events[0].data["provider"], transcript.last("done")["usage"]
+    else:
+        body = post(gateway, {"user": "hi"}).json()
+        served, usage = body["provider"], body["usage"]
+
+    assert served == "openai"
+    caps = [r.body["generationConfig"]["maxOutputTokens"] for r in mock_llm.requests_for("gemini")]
+    caps += [r.body["max_completion_tokens"] for r in mock_llm.requests_for("openai")]
+    assert caps == [777, 777, 777]
+    day = windows(gateway, {})["day"]
+    assert (day["used"], day["reserved"]) == (usage["total"], 0)

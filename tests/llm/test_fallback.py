@@ -107,8 +107,8 @@ async def test_a_long_retry_after_moves_on_at_once_and_each_provider_gets_a_call
 async def test_a_retry_after_longer_than_the_time_left_moves_on_rather_than_waits(
     registry: ProviderRegistry, mock: MockLLMServer
 ) -> None:
-    # The cap would allow the wait, but the default's share of a 1 s deadline would not.
-    multi = make_multi(registry, request_timeout_ms=1_000, retry=RetryPolicy(max_retry_after_s=60),
+    # The cap would allow the wait, but the default's share of a 4 s deadline would not.
+    multi = make_multi(registry, request_timeout_ms=4_000, retry=RetryPolicy(max_retry_after_s=60),
                        fallback=("openai",))
     mock.enqueue(Scenario(status=429, retry_after_s=5), provider="gemini", times=3)
     mock.enqueue(Scenario(text=ANSWER), provider="openai")
@@ -120,7 +120,7 @@ async def test_a_retry_after_longer_than_the_time_left_moves_on_rather_than_wait
 async def test_a_silent_default_gets_half_the_deadline_then_the_next_provider_serves(
     registry: ProviderRegistry, mock: MockLLMServer, failures: FailureLog
 ) -> None:
-    multi = make_multi(registry, failures=failures, request_timeout_ms=1_500, fallback=("openai",))
+    multi = make_multi(registry, failures=failures, request_timeout_ms=3_000, fallback=("openai",))
     mock.enqueue(Scenario(hang=True), provider="gemini")
     mock.enqueue(Scenario(text=ANSWER), provider="openai")
 
@@ -264,7 +264,7 @@ async def test_a_stream_error_event_before_the_first_chunk_falls_back(
 async def test_a_silent_stream_falls_back_within_the_first_chunk_deadline(
     registry: ProviderRegistry, mock: MockLLMServer
 ) -> None:
-    multi = make_multi(registry, request_timeout_ms=1_500, fallback=("openai",))
+    multi = make_multi(registry, request_timeout_ms=3_000, fallback=("openai",))
     mock.enqueue(Scenario(hang=True), provider="gemini")
     mock.enqueue(Scenario(text=ANSWER), provider="openai")
     chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
@@ -314,7 +314,8 @@ async def test_a_stream_that_fails_after_its_first_chunk_never_falls_back(
 async def test_a_stream_that_stalls_after_its_first_chunk_times_out_without_fallback(
     registry: ProviderRegistry, mock: MockLLMServer
 ) -> None:
-    multi = make_multi(registry, request_timeout_ms=600, fallback=("openai",))
+    # 1 s for the first chunk (half the deadline: openai is next), then 2 s of silence ends the stream.
+    multi = make_multi(registry, request_timeout_ms=2_000, fallback=("openai",))
     mock.enqueue(Scenario(stall_after=1, chunks=5), provider="gemini")
     received: list[str] = []
 
