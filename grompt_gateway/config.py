@@ -67,6 +67,7 @@ class GatewaySettings:
     cors_allowed_origins: tuple[str, ...] = ()
     playground_enabled: bool = True
     log_level: str = "INFO"
+    shutdown_grace_s: float = 10.0
     # Guards.
     rate_limit_rps: float = 3.0
     request_timeout_ms: int = 30_000
@@ -187,7 +188,8 @@ def _validate(s: GatewaySettings) -> None:
     if s.default_provider not in PROVIDER_IDS:
         fail("DEFAULT_PROVIDER", s.default_provider, f"Must be one of {', '.join(PROVIDER_IDS)}.")
     _validate_fallback(s, fail)
-    for name in ("rate_limit_rps", "sse_heartbeat_s", "token_budget_per_minute", "token_budget_per_day"):
+    for name in ("rate_limit_rps", "sse_heartbeat_s", "token_budget_per_minute", "token_budget_per_day",
+                 "shutdown_grace_s"):
         if getattr(s, name) < 0:
             fail(name.upper(), getattr(s, name), "Must not be negative.")
     positive = ("request_timeout_ms", "stream_timeout_ms", "idempotency_ttl_s", "max_body_bytes",
@@ -200,6 +202,8 @@ def _validate(s: GatewaySettings) -> None:
         fail("HTTP_ADAPTER", s.http_adapter, f"Must be one of {', '.join(HTTP_ADAPTERS)}.")
     if not 0 <= s.port <= 65535:
         fail("PORT", s.port, "Not a valid port.")
+    if s.shutdown_grace_s > 3600:
+        fail("SHUTDOWN_GRACE_S", s.shutdown_grace_s, "Must be at most 3600.")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         fail("LOG_LEVEL", s.log_level, "Must be DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     for name in ("openai_base_url", "anthropic_base_url", "gemini_base_url", "gobe_base_url"):

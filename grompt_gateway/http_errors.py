@@ -23,6 +23,7 @@ The whole error tree, by home (code → status in ``HTTP_STATUS``):
      ├── ProxyBodyTooLarge           payload_too_large         413  proxy.errors
      ├── GoBENotConfigured           provider_not_configured   503  proxy.errors
      ├── GoBEConnectionError         upstream_error            502  proxy.errors
+     ├── ShuttingDown                shutting_down             503  grompt_gateway.drain
      ├── NotFound                    not_found                 404  here (static files, routing)
      └── MethodNotAllowed            method_not_allowed        405  here (static files, routing)
 """
@@ -37,6 +38,7 @@ import orjson
 from django.http import HttpResponse
 from starlette.types import Send
 
+from grompt_gateway.drain import ShuttingDown
 from guards.errors import BudgetExceeded, IdempotencyKeyReused, PayloadTooLarge, RateLimited
 from llm.errors import DeadlineExceeded, GatewayError, InvalidRequest, ProviderNotConfigured, UpstreamError
 from proxy.errors import (
@@ -73,6 +75,7 @@ HTTP_STATUS: Final[dict[type[GatewayError], int]] = {
     GoBEConnectionError: 502,
     ProviderNotConfigured: 503,
     GoBENotConfigured: 503,
+    ShuttingDown: 503,
     DeadlineExceeded: 504,
 }
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 from django.core.cache import caches
 
 from grompt_gateway.config import GatewaySettings, parse_budget_overrides
+from grompt_gateway.drain import Drain
 from grompt_gateway.observability.llm_metrics import record_fallback
 from grompt_gateway.observability.metrics import BUDGET_REJECTIONS, UPSTREAM_ERRORS
 from grompt_gateway.observability.request_context import annotate
@@ -38,6 +39,7 @@ class Services:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.started = False
+        self.drain = Drain(grace_s=settings.shutdown_grace_s)  # graceful shutdown (stack/shutdown.py)
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._multi: MultiAIWrapper | None = None
         self._gobe: GoBEClient | None = None
@@ -93,6 +95,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Close every shared client; safe to call twice."""
+        self.drain.close()
         closers, self._closers = self._closers, []
         for close in closers:
             try:

@@ -6,9 +6,10 @@ models not listed in the settings are recorded as ``other``.
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Final
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Histogram, multiprocess
 
 # LLM calls take from tens of milliseconds (a cached or tiny answer) to minutes (long streams).
 LLM_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
@@ -82,3 +83,11 @@ def drop_unused_families() -> None:
                       migrations.unapplied_migrations, migrations.applied_migrations):
         with contextlib.suppress(KeyError):  # already gone (ready() runs again in some test set-ups)
             REGISTRY.unregister(collector)
+
+
+def forget_this_process() -> None:
+    """With several workers (PROMETHEUS_MULTIPROC_DIR), drop this worker's live gauges as it stops:
+    uvicorn has no worker-exit hook in the parent, so each worker does it itself. Counters and
+    histograms stay, so the totals keep what a stopped worker counted."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

@@ -142,7 +142,7 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
     except BaseException:
         await hold.settle(NOTHING)
         raise
-    relay = Relay(stream, heartbeat_s=services.settings.sse_heartbeat_s, started=started)
+    relay = Relay(stream, heartbeat_s=services.settings.sse_heartbeat_s, started=started, drain=services.drain)
 
     def spend(report: StreamReport) -> Spend:
         return hold.of_stream(stream=stream, completed=report.completed, produced_weight=report.produced_weight)

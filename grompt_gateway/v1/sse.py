@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import orjson
 
+from grompt_gateway.drain import Drain, shutting_down
 from grompt_gateway.http_errors import error_event
 from guards.token_estimate import text_weight
 from llm.errors import GatewayError
@@ -83,7 +84,7 @@ class StreamReport:
 class Relay:
     """Pump ``stream`` into a queue from its own task; ``sse_body`` relays it from ``batches()``."""
 
-    def __init__(self, stream: GenStream, *, heartbeat_s: float, started: float) -> None:
+    def __init__(self, stream: GenStream, *, heartbeat_s: float, started: float, drain: Drain | None = None) -> None:
         self.stream = stream
         self.heartbeat_s = heartbeat_s
         self.started = started
@@ -93,6 +94,15 @@ class Relay:
         self._loop = asyncio.get_running_loop()
         self._last_activity = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
+        self._stop: GatewayError | None = None  # set when the shutdown grace period ends
+        self._unwatch = drain.on_expiry(self._shut_down) if drain is not None else None
+
+    def _shut_down(self) -> None:
+        """Grace period over: cancel the provider call now and end the stream with ``shutting_down``."""
+        self._stop = shutting_down()
+        self._producer.cancel()
+        if not self._queue.full():  # else the consumer is busy writing and sees ``_stop`` next round
+            self._queue.put_nowait(self._stop)
 
     async def _pump(self) -> None:
         try:
@@ -132,6 +142,8 @@ class Relay:
                     batch.append(await self._queue.get())
                 while not _final(batch[-1]) and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
+                if self._stop is not None and not _final(batch[-1]):
+                    batch.append(self._stop)
                 self._last_activity = self._loop.time()
                 yield batch
                 if _final(batch[-1]):
@@ -154,6 +166,8 @@ class Relay:
 
     async def aclose(self) -> None:
         """Stop the provider call now (client gone, or relay finished)."""
+        if self._unwatch is not None:
+            self._unwatch()
         if not self._producer.done():
             self._producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

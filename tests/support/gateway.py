@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
@@ -56,6 +58,18 @@ class GatewayThread:
         if self._error is not None:
             raise RuntimeError("gateway failed to start") from self._error
         return self
+
+    def call_soon(self, callback: Callable[[], object], timeout_s: float = 5.0) -> None:
+        """Run ``callback`` on the gateway's event loop and wait until it has run."""
+        assert self._loop is not None
+        done: Future[None] = Future()
+
+        def run() -> None:
+            callback()
+            done.set_result(None)
+
+        self._loop.call_soon_threadsafe(run)
+        done.result(timeout=timeout_s)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
