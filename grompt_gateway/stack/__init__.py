@@ -6,5 +6,6 @@ async-only middleware ``json_errors``.
 
 May import: starlette's types and CORS, Django, ``grompt_gateway.observability``,
 ``grompt_gateway.http_errors`` (errors become responses there), ``grompt_gateway.drain``, ``guards``
-(``asgi``, ``errors``) and ``llm.errors``. Never ``grompt_gateway.v1``, ``grompt_gateway.server`` or the model layer's providers.
+(``asgi``, ``errors``) and ``llm.errors``. Never ``grompt_gateway.v1``, ``grompt_gateway.server`` or the
+model layer's providers.
 """
