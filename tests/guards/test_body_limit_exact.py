@@ -24,7 +24,7 @@ def gateway_url() -> Iterator[str]:
              "RATE_LIMIT_RPS": "0"})
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, process)
+        wait_healthy(url, process, timeout_s=60)  # demo mode imports all three SDKs: slow on a busy machine
         yield url
     finally:
         stop_process(process)
