@@ -28,8 +28,9 @@ SSE_CONTENT: Final = {"text/event-stream": {
     "schema": {
         "type": "object", "required": ["id", "data"],
         "description": "Each event is an `id: <requestId>:<n>` line and one `data:` line holding a JSON "
-                       "`StreamEvent`: `start`, then `chunk`s, then `done` or `error`. `: ping` comment "
-                       "lines keep an idle stream open.",
+                       "`StreamEvent`: `start` (with the first chunk), then `chunk`s, then `done` or `error` "
+                       "(a stream that fails before any text sends only `error`). `: ping` comment lines "
+                       "keep an idle stream open.",
         "properties": {"id": {"type": "string"}, "data": {"$ref": _REF.format(model="StreamEvent")}},
     },
     "example": SSE_EXAMPLE,

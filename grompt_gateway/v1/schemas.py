@@ -136,7 +136,7 @@ class ProvidersOut(Schema):
 
 
 class StreamStart(BaseModel):
-    """The first event: who serves the stream."""
+    """The first event, sent with the first chunk: who serves the stream (after a fallback, the fallback)."""
 
     type: Literal["start"]
     provider: ProviderId

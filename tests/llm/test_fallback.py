@@ -155,6 +155,24 @@ async def test_refused_credentials_move_on_without_a_retry(
     assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
 
 
+@pytest.mark.parametrize("broken", [Scenario(body="html"), Scenario(body="garbage"), Scenario(body="shape"),
+                                    Scenario(status=502, body="html")], ids=["html", "garbage", "shape", "502-html"])
+async def test_a_broken_answer_falls_back(multi: MultiAIWrapper, mock: MockLLMServer, broken: Scenario) -> None:
+    mock.enqueue(broken, provider="gemini", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await generate(multi) == (ANSWER, *OPENAI)
+    assert calls(mock)["openai"] == 1 and calls(mock)["gemini"] in (1, 2)  # a 502 is retried once
+
+
+async def test_a_credentials_refusal_with_its_cause_moves_on(multi: MultiAIWrapper, mock: MockLLMServer) -> None:
+    mock.enqueue(Scenario(status=400, reason="API_KEY_INVALID"), provider="gemini", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await generate(multi) == (ANSWER, *OPENAI)
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
 @pytest.mark.parametrize("status", [400, 404, 422])
 async def test_a_request_the_provider_refuses_never_falls_back(
     multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog, status: int
@@ -274,6 +292,31 @@ async def test_a_silent_stream_falls_back_within_the_first_chunk_deadline(
     assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
 
 
+@pytest.mark.parametrize("broken", [Scenario(body="garbage"), Scenario(body="cut"), Scenario(body="truncated")],
+                         ids=["garbage", "cut", "truncated"])
+async def test_a_stream_broken_before_its_first_chunk_falls_back(
+    multi: MultiAIWrapper, mock: MockLLMServer, broken: Scenario
+) -> None:
+    mock.enqueue(broken, provider="gemini", times=3)
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
+
+    assert await collect(chunks) == ANSWER
+    assert chunks.provider == "openai"
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
+async def test_a_stream_whose_head_came_but_no_chunk_falls_back_halfway(
+    registry: ProviderRegistry, mock: MockLLMServer
+) -> None:
+    multi = make_multi(registry, request_timeout_ms=3_000, fallback=("openai",))
+    mock.enqueue(Scenario(silence=True), provider="gemini")
+    mock.enqueue(Scenario(text=ANSWER), provider="openai")
+
+    assert await collect(stream(multi)) == ANSWER
+    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
+
+
 async def test_a_stream_with_a_long_retry_after_moves_on_at_once(
     multi: MultiAIWrapper, mock: MockLLMServer
 ) -> None:
@@ -309,6 +352,18 @@ async def test_a_stream_that_fails_after_its_first_chunk_never_falls_back(
     assert len(received) == 2 and chunks.provider == "gemini"
     assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
     assert fallbacks.moves == []
+
+
+async def test_a_stream_cut_after_its_first_chunk_is_an_error_without_fallback(
+    multi: MultiAIWrapper, mock: MockLLMServer
+) -> None:
+    mock.enqueue(Scenario(body="cut", after=2, chunks=10), provider="gemini", times=3)
+    received: list[str] = []
+
+    with pytest.raises(UpstreamError):
+        await drain(stream(multi), into=received)
+    assert len(received) == 2
+    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
 
 
 async def test_a_stream_that_stalls_after_its_first_chunk_times_out_without_fallback(
