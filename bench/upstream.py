@@ -1,6 +1,6 @@
-"""A fast fake OpenAI upstream: raw asyncio protocol on uvloop, answers precomputed where it can.
+"""A fast fake upstream for OpenAI, Anthropic and Gemini: raw asyncio protocol on uvloop, answers precomputed.
 
-``POST …/chat/completions`` answers a fixed completion, or with ``"stream": true`` an SSE stream.
+Each protocol's route (bench/wire.py) answers a fixed JSON answer, or an SSE stream when asked for one.
 A directive in the prompt, ``[bench chunks=50 gap_ms=10]``, sets the stream's length and the pause
 between chunks. Streams with a gap stamp each chunk's text with the moment it was written
 (``@<CLOCK_MONOTONIC seconds>@``), so a client on this machine can time every chunk's transit.
@@ -16,66 +16,28 @@ import time
 from collections.abc import Callable
 from typing import Final, cast
 
-import orjson
 import uvloop
 
+from bench.wire import WIRES, Protocol, Wire, route
+
 _DIRECTIVE: Final = re.compile(rb"\[bench chunks=(\d+) gap_ms=(\d+(?:\.\d+)?)\]")
-_STREAM: Final = re.compile(rb'"stream"\s*:\s*true')
 _CONTENT_LENGTH: Final = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
 _CLOSE: Final = re.compile(rb"(?i)\r\nconnection:\s*close")
-_MODEL: Final = "gpt-4o-mini"
-_USAGE: Final = {"prompt_tokens": 12, "completion_tokens": 50, "total_tokens": 62}
-
-_COMPLETION: Final = orjson.dumps({
-    "id": "chatcmpl-bench", "object": "chat.completion", "created": 1_700_000_000, "model": _MODEL,
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the bench upstream."},
-                 "finish_reason": "stop", "logprobs": None}],
-    "usage": _USAGE,
-})
-JSON_RESPONSE: Final = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
-    % (len(_COMPLETION), _COMPLETION)
-)
 _NOT_FOUND: Final = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
-_SSE_HEAD: Final = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-
-
-def _frame(event: bytes) -> bytes:
-    """One HTTP/1.1 chunk holding one SSE event."""
-    return b"%x\r\n%s\r\n" % (len(event), event)
-
-
-def _event(choices: list[object], **extra: object) -> bytes:
-    chunk = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1_700_000_000,
-             "model": _MODEL, "choices": choices, **extra}
-    return _frame(b"data: %s\n\n" % orjson.dumps(chunk))
-
-
-def content_frame(text: str) -> bytes:
-    return _event([{"index": 0, "delta": {"content": text}, "finish_reason": None}])
-
-
-HEAD_FRAMES: Final = _SSE_HEAD + _event([{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                          "finish_reason": None}])
-TAIL_FRAMES: Final = (
-    _event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
-    + _event([], usage=_USAGE)
-    + _frame(b"data: [DONE]\n\n")
-    + b"0\r\n\r\n"
-)
 
 
 class _Answers:
-    """Whole stream bodies without a gap, built once per length."""
+    """Whole stream bodies without a gap, built once per protocol and length."""
 
     def __init__(self) -> None:
-        self._streams: dict[int, bytes] = {}
+        self._streams: dict[tuple[Protocol, int], bytes] = {}
 
-    def stream(self, chunks: int) -> bytes:
-        body = self._streams.get(chunks)
+    def stream(self, protocol: Protocol, chunks: int) -> bytes:
+        body = self._streams.get((protocol, chunks))
         if body is None:
-            body = HEAD_FRAMES + b"".join(content_frame(f"tok{i} ") for i in range(chunks)) + TAIL_FRAMES
-            self._streams[chunks] = body
+            w = WIRES[protocol]
+            body = w.head + b"".join(w.content(f"tok{i} ") for i in range(chunks)) + w.tail
+            self._streams[protocol, chunks] = body
         return body
 
 
@@ -114,34 +76,36 @@ class UpstreamProtocol(asyncio.Protocol):
 
     def _answer(self, head: bytes, body: bytes) -> None:
         assert self._transport is not None
-        if not head.startswith(b"POST ") or b"/chat/completions" not in head[: head.find(b"\r\n")]:
+        routed = route(head[: head.find(b"\r\n")] if b"\r\n" in head else head, body)
+        if routed is None:
             self._transport.write(_NOT_FOUND)
             return
+        protocol, stream = routed
         close = _CLOSE.search(head) is not None
-        if not _STREAM.search(body):
-            self._transport.write(JSON_RESPONSE)
+        if not stream:
+            self._transport.write(WIRES[protocol].json)
             self._finish(close=close)
             return
         directive = _DIRECTIVE.search(body)
         chunks = int(directive.group(1)) if directive else 50
         gap_s = float(directive.group(2)) / 1000 if directive else 0.0
         if gap_s <= 0:
-            self._transport.write(self._answers.stream(chunks))
+            self._transport.write(self._answers.stream(protocol, chunks))
             self._finish(close=close)
             return
-        self._drip = asyncio.get_running_loop().create_task(self._dripping(chunks, gap_s))
+        self._drip = asyncio.get_running_loop().create_task(self._dripping(WIRES[protocol], chunks, gap_s))
         self._drip.add_done_callback(lambda _task: self._drip_done(close=close))
 
-    async def _dripping(self, chunks: int, gap_s: float) -> None:
+    async def _dripping(self, wire: Wire, chunks: int, gap_s: float) -> None:
         write: Callable[[bytes], None] = self._transport.write if self._transport else _gone
-        write(HEAD_FRAMES)
+        write(wire.head)
         for i in range(chunks):
             if i:
                 await asyncio.sleep(gap_s)
             if self._transport is None:
                 return
-            write(content_frame(f"@{time.monotonic():.6f}@ "))
-        write(TAIL_FRAMES)
+            write(wire.content(f"@{time.monotonic():.6f}@ "))
+        write(wire.tail)
 
     def _drip_done(self, *, close: bool) -> None:
         self._drip = None

@@ -1,6 +1,9 @@
 """``ProviderPort`` over the Anthropic Messages API (``AsyncAnthropic.messages.create``).
 
-Imports the anthropic SDK, httpx2 and ``llm``: never django, ninja, grompt_gateway, proxy or guards.
+The SDK builds and sends the request (auth, base URL, version header, timeouts, typed status errors);
+the body is read raw (``with_raw_response`` / ``with_streaming_response``) and parsed with orjson, as in
+the OpenAI adapter: the SDK's parsing builds a pydantic model per event (bench/README.md).
+Imports the anthropic SDK, httpx2, orjson and ``llm``: never django, ninja, grompt_gateway, proxy or guards.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any, Final
 
 import anthropic
 import httpx2
-from anthropic.types import Message, MessageDeltaUsage, Usage
+import orjson
 
 from llm.ports import GenStream, StreamOutcome
 from llm.types import GenInput, GenOptions, GenResult, GenUsage, ProviderId
@@ -82,18 +85,16 @@ class AnthropicProvider:
     async def generate(self, input: GenInput, options: GenOptions | None = None) -> GenResult:
         """Return the whole answer of one message."""
         with _translate_errors():
-            message: Message = await self._client.messages.create(**self._params(input, options))
-            if not isinstance(message, Message):  # the SDK hands back the text of a 200 that is not JSON
-                raise bad_answer(provider=_ID)
-            # The SDK builds the model without validating it: a 200 of another shape raises here, in
-            # ``_translate_errors``, which makes it a 502.
-            text = "".join(block.text for block in message.content if block.type == "text")
+            response = await self._client.messages.with_raw_response.create(**self._params(input, options))
+            # Indexed, not ``.get``: a 200 of another shape raises, and ``_translate_errors`` makes it a 502.
+            message = orjson.loads(await response.read())
+            text = "".join(_text(block["text"]) for block in message["content"] if block["type"] == "text")
             return GenResult(
                 text=text,
                 provider=_ID,
                 model=self._model,
-                usage=_usage(message.usage),
-                finish_reason=_finish(message.stop_reason),
+                usage=_usage(message["usage"]),
+                finish_reason=_finish(message.get("stop_reason")),
             )
 
     def stream(self, input: GenInput, options: GenOptions | None = None) -> GenStream:
@@ -104,30 +105,46 @@ class AnthropicProvider:
     async def _chunks(self, params: dict[str, Any], *, outcome: StreamOutcome) -> AsyncGenerator[str, None]:
         prompt_tokens = 0
         with _translate_errors():
-            events = await self._client.messages.create(**params, stream=True)
+            request = self._client.messages.with_streaming_response.create(**params, stream=True)
             # Leaving ``async with`` (exhausted, closed, cancelled) closes the HTTP response at once.
-            async with events:
+            async with request as response:
                 finished = seen = False  # the provider's last event (``message_stop``); any event at all
-                async for event in events:
+                async for name, data in _sse_events(response.http_response):
                     seen = True
-                    if event.type == "message_stop":
+                    if name == b"error":
+                        raise self._error_event(data, response=response.http_response)
+                    event = orjson.loads(data)
+                    kind = event["type"]
+                    if kind == "content_block_delta":
+                        delta = event["delta"]
+                        if delta["type"] == "text_delta" and (text := _text(delta.get("text"))):
+                            yield text
+                    elif kind == "message_stop":
                         finished = True
-                    elif event.type == "message_start":
-                        prompt_tokens = _prompt_tokens(event.message.usage)
-                        outcome.usage = _usage(event.message.usage)
-                    elif event.type == "content_block_delta" and event.delta.type == "text_delta":
-                        if event.delta.text:
-                            yield event.delta.text
-                    elif event.type == "message_delta":
+                    elif kind == "message_start":
+                        usage = event["message"]["usage"]
+                        prompt_tokens = _prompt_tokens(usage)
+                        outcome.usage = _usage(usage)
+                    elif kind == "message_delta":
                         # ``output_tokens`` is cumulative; the input count came with message_start.
-                        if event.usage.input_tokens is not None:
-                            prompt_tokens = _prompt_tokens(event.usage)
-                        completion = event.usage.output_tokens
+                        usage = event["usage"]
+                        if usage.get("input_tokens") is not None:
+                            prompt_tokens = _prompt_tokens(usage)
+                        completion = usage["output_tokens"]
                         total = prompt_tokens + completion
                         outcome.usage = GenUsage(prompt=prompt_tokens, completion=completion, total=total)
-                        outcome.finish_reason = _finish(event.delta.stop_reason)
+                        outcome.finish_reason = _finish(event["delta"].get("stop_reason"))
                 if not finished:
                     raise ended_early(provider=_ID) if seen else bad_answer(provider=_ID)
+
+    def _error_event(self, data: bytes, *, response: httpx2.Response) -> anthropic.APIStatusError:
+        # The SDK's own exception for an ``error`` event, made as its stream makes it (a status error
+        # carrying the stream's 200), so ``_translate_errors`` handles it as before.
+        try:
+            body: object = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            body = data.decode(errors="replace")
+        return self._client._make_status_error(f"{body}", body=body, response=response)
 
     def _params(self, input: GenInput, options: GenOptions | None) -> dict[str, Any]:
         options = options or GenOptions()
@@ -146,14 +163,46 @@ class AnthropicProvider:
         return params
 
 
-def _prompt_tokens(usage: Usage | MessageDeltaUsage) -> int:
+def _prompt_tokens(usage: dict[str, Any]) -> int:
     # Cached prompt tokens are counted apart from ``input_tokens``; they are still prompt tokens.
-    return (usage.input_tokens or 0) + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+    return (
+        (usage.get("input_tokens") or 0)
+        + (usage.get("cache_creation_input_tokens") or 0)
+        + (usage.get("cache_read_input_tokens") or 0)
+    )
 
 
-def _usage(usage: Usage) -> GenUsage:
+def _usage(usage: dict[str, Any]) -> GenUsage:
     prompt = _prompt_tokens(usage)
-    return GenUsage(prompt=prompt, completion=usage.output_tokens, total=prompt + usage.output_tokens)
+    completion = usage["output_tokens"]
+    return GenUsage(prompt=prompt, completion=completion, total=prompt + completion)
+
+
+def _text(value: object) -> str:
+    """A text field of the answer: a string, or absent (None); anything else is not the provider's answer."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("not a text field")
+    return value
+
+
+async def _sse_events(response: httpx2.Response) -> AsyncGenerator[tuple[bytes, bytes], None]:
+    """Yield (event name, data) of each complete server-sent event line; ``ping`` is skipped. Messages
+    events carry one ``data:`` line each; a line cut by the end of the body is dropped (the missing
+    ``message_stop`` then tells that the stream was cut)."""
+    rest = b""
+    name = b""
+    async for block in response.aiter_bytes():
+        *lines, rest = (rest + block).split(b"\n")
+        for line in lines:
+            if line.startswith(b"data:"):
+                if name != b"ping":
+                    yield name, line[5:].strip()
+            elif line.startswith(b"event:"):
+                name = line[6:].strip()
+            elif not line.strip():
+                name = b""
 
 
 def _finish(stop_reason: str | None) -> str | None:

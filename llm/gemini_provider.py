@@ -5,10 +5,10 @@ Imports google-genai, httpx2 and ``llm``: never django, ninja, grompt_gateway, p
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Final, cast
 
 import httpx2
 from google import genai
@@ -54,14 +54,6 @@ _FINISH: Final = {
 _KEY_REASONS: Final = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED"})
 
 
-class _End:
-    """Marks the end of the pumped stream."""
-
-
-_END: Final = _End()
-_Item = types.GenerateContentResponse | BaseException | _End
-
-
 class GeminiProvider:
     """Generate with one Gemini model through a one-turn chat. The client is built without retries."""
 
@@ -93,36 +85,21 @@ class GeminiProvider:
     async def _chunks(
         self, input: GenInput, options: GenOptions | None, *, outcome: StreamOutcome
     ) -> AsyncGenerator[str, None]:
-        # google-genai's stream keeps its socket open after ``aclose()``; only cancelling the task that
-        # iterates it closes the connection (STACK-NOTES § 1). So a pump task iterates it, and closing or
-        # cancelling this generator cancels the pump. The one-slot queue keeps the pace of the consumer.
-        queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=1)
-        pump = asyncio.create_task(self._pump(input, options, queue=queue))
-        try:
-            seen = False
-            while not isinstance(item := await queue.get(), _End):
-                if isinstance(item, BaseException):
-                    raise item
-                seen = True
-                text = _read(item, outcome=outcome)
-                if text:
-                    yield text
+        # The chat's stream runs over ``LeanAsyncModels`` (llm/gemini_models.py), whose response stream
+        # closes its HTTP response when closed, cancelled or dropped: closing the chat's generator drops
+        # it, so leaving ``aclosing`` (exhausted, closed, cancelled) closes the upstream connection.
+        with _translate_errors():
+            responses = await self._chat(input, options).send_message_stream(input.user)
+            # An async generator, typed as an iterator by genai.
+            async with contextlib.aclosing(cast("AsyncGenerator[types.GenerateContentResponse, None]", responses)):
+                seen = False
+                async for response in responses:
+                    seen = True
+                    text = _read(response, outcome=outcome)
+                    if text:
+                        yield text
             if outcome.finish_reason is None:  # the provider's last event carries a candidate's finishReason
                 raise ended_early(provider=_ID) if seen else bad_answer(provider=_ID)
-        finally:
-            pump.cancel()
-            await asyncio.wait([pump])
-
-    async def _pump(self, input: GenInput, options: GenOptions | None, *, queue: asyncio.Queue[_Item]) -> None:
-        try:
-            with _translate_errors():
-                responses = await self._chat(input, options).send_message_stream(input.user)
-                async for response in responses:
-                    await queue.put(response)
-        except Exception as exc:  # handed to the consumer, which raises it in its own task
-            await queue.put(exc)
-        else:
-            await queue.put(_END)
 
     def _chat(self, input: GenInput, options: GenOptions | None) -> genai.chats.AsyncChat:
         options = options or GenOptions()

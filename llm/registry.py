@@ -173,9 +173,14 @@ class ProviderRegistry:
     def _new_gemini(self, config: ProviderConfig) -> tuple[genai.Client, _Close]:
         from google import genai
         from google.genai import types as genai_types
+        from httpx_aiohttp.httpx2 import Httpx2AiohttpClient
 
-        # Our own pool: genai then never picks aiohttp, and we close it ourselves.
-        http = httpx2.AsyncClient(limits=self._limits, timeout=self._timeout)
+        from llm.gemini_models import LeanAsyncModels
+
+        # Our own pool, an httpx2 client over aiohttp (what the other two SDKs ship as their aiohttp
+        # transport): genai's own aiohttp path (taken when it gets no client) retries a failed connect
+        # after sleeping 1-10 s; and we close the pool ourselves.
+        http = Httpx2AiohttpClient(limits=self._limits, timeout=self._timeout)
         options = genai_types.HttpOptions(
             base_url=config.base_url or DEFAULT_BASE_URLS["gemini"],
             timeout=self._timeout_ms,  # milliseconds; genai applies it to each request
@@ -183,6 +188,8 @@ class ProviderRegistry:
             retry_options=None,  # one attempt
         )
         client = genai.Client(vertexai=False, api_key=config.api_key, http_options=options)
+        # The chats (``client.aio.chats``) send through lean models: see llm/gemini_models.py.
+        client.aio._models = LeanAsyncModels(client._api_client, http=http)
 
         async def close() -> None:
             await client.aio.aclose()

@@ -1,0 +1,207 @@
+"""What google-genai's chats send through: ``LeanAsyncModels``, genai's ``AsyncModels`` with a lean
+``generate_content`` and ``generate_content_stream`` (the only two methods its chats call).
+
+genai builds, checks and validates a pydantic tree of every response (and of every stream chunk) with
+per-field ``typing`` introspection: ~0.2 ms per chunk, most of a Gemini stream's CPU (bench/README.md).
+Here the request is built from the chat's ``Content`` and config, URL and headers come from genai's own
+API client, the body goes out on our httpx2 client, errors are genai's (``APIError.raise_for_async_response``)
+and httpx2's as before, and each response is parsed with orjson and built as genai's own types without
+validation. Imports google-genai, httpx2, orjson and ``llm``: never django, ninja, grompt_gateway,
+proxy or guards.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final
+
+import httpx2
+import orjson
+import pydantic
+from google.genai import errors as genai_errors
+from google.genai import types
+from google.genai.models import AsyncModels
+
+_RESPONSE: Final = types.GenerateContentResponse
+
+
+class LeanAsyncModels(AsyncModels):
+    """genai's async models over ``http``; only what a text chat turn uses is sent."""
+
+    def __init__(self, api_client: Any, *, http: httpx2.AsyncClient) -> None:
+        super().__init__(api_client)
+        self._http = http
+
+    async def generate_content(  # type: ignore[override]
+        self, *, model: str, contents: list[types.Content], config: types.GenerateContentConfig | None = None
+    ) -> types.GenerateContentResponse:
+        request = self._request(model, "generateContent", contents, config)
+        response = await self._http.send(request)
+        await genai_errors.APIError.raise_for_async_response(response)
+        result: types.GenerateContentResponse = build(_RESPONSE, orjson.loads(response.content))
+        return result
+
+    async def generate_content_stream(  # type: ignore[override]
+        self, *, model: str, contents: list[types.Content], config: types.GenerateContentConfig | None = None
+    ) -> AsyncIterator[types.GenerateContentResponse]:
+        request = self._request(model, "streamGenerateContent?alt=sse", contents, config)
+        response = await self._http.send(request, stream=True)
+        try:
+            await genai_errors.APIError.raise_for_async_response(response)
+        except BaseException:
+            await response.aclose()
+            raise
+        return self._responses(response)
+
+    async def _responses(self, response: httpx2.Response) -> AsyncIterator[types.GenerateContentResponse]:
+        try:
+            async for data in _sse_data(response):
+                event = orjson.loads(data)
+                if "error" in event:  # an error sent inside the 200 stream, raised as genai raises it
+                    error = event["error"]
+                    code = error.get("code") if isinstance(error, dict) else None
+                    if not isinstance(code, int):
+                        raise genai_errors.APIError(code, event, None)  # type: ignore[arg-type]
+                    await genai_errors.APIError.raise_error_async(code, event, None)
+                yield build(_RESPONSE, event)
+        finally:
+            await response.aclose()
+
+    def _request(
+        self, model: str, method: str, contents: list[types.Content], config: types.GenerateContentConfig | None
+    ) -> httpx2.Request:
+        api = self._api_client
+        path = f"{model if model.startswith(('models/', 'tunedModels/')) else 'models/' + model}:{method}"
+        http_request = api._build_request("post", path, _body(contents, config), None)
+        return self._http.build_request(
+            "POST", http_request.url, content=orjson.dumps(http_request.data), headers=http_request.headers
+        )
+
+
+def _body(contents: list[types.Content], config: types.GenerateContentConfig | None) -> dict[str, object]:
+    """The generateContent body for text turns: contents, system instruction and generation config."""
+    body: dict[str, object] = {"contents": [_content(c) for c in contents]}
+    if config is None:
+        return body
+    if config.system_instruction is not None:
+        system = config.system_instruction
+        body["systemInstruction"] = (
+            {"parts": [{"text": system}], "role": "user"} if isinstance(system, str) else _content(system)
+        )
+    generation: dict[str, object] = {}
+    for name, alias in _GENERATION_FIELDS:
+        value = getattr(config, name)
+        if value is not None:
+            generation[alias] = value
+    if generation:
+        body["generationConfig"] = generation
+    return body
+
+
+_GENERATION_FIELDS: Final = (("temperature", "temperature"), ("top_p", "topP"),
+                             ("max_output_tokens", "maxOutputTokens"), ("stop_sequences", "stopSequences"))
+
+
+def _content(content: Any) -> dict[str, object]:
+    parts = [part.model_dump(mode="json", by_alias=True, exclude_none=True) if part.text is None
+             else {"text": part.text} for part in content.parts or ()]
+    return {"parts": parts, "role": content.role} if content.role else {"parts": parts}
+
+
+async def _sse_data(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """Yield the payload of each ``data:`` line (Gemini ends events with CRLF CRLF)."""
+    rest = b""
+    async for block in response.aiter_bytes():
+        *lines, rest = (rest + block).split(b"\n")
+        for line in lines:
+            if line.startswith(b"data:"):
+                yield line[5:].strip()
+    if rest.startswith(b"data:"):
+        yield rest[5:].strip()
+
+
+# --- genai's response types, built without validation ---------------------------------------------------
+
+_Convert = Callable[[Any], Any]
+
+
+class _Plan:
+    """How to build one pydantic model from its JSON: per wire key, the field and a value converter."""
+
+    __slots__ = ("defaults", "factories", "fields", "model")
+
+    def __init__(self, model: type[pydantic.BaseModel]) -> None:
+        model.model_rebuild(raise_errors=False)
+        self.model = model
+        self.fields: dict[str, tuple[str, _Convert | None]] = {}
+        self.defaults: dict[str, object] = {}
+        self.factories: list[tuple[str, Callable[[], object]]] = []
+        for name, info in model.model_fields.items():
+            convert = _converter(info.annotation)
+            self.fields[name] = (name, convert)
+            if info.alias:
+                self.fields[info.alias] = (name, convert)
+            if info.default_factory is not None:
+                self.factories.append((name, info.default_factory))  # type: ignore[arg-type]
+            else:
+                self.defaults[name] = info.default
+
+
+_PLANS: dict[type[pydantic.BaseModel], _Plan] = {}
+
+
+def build(model: type[pydantic.BaseModel], data: dict[str, Any]) -> Any:
+    """Build ``model`` from its JSON (camelCase or snake_case keys) as ``model_construct`` would, converting
+    nested models and enums; unknown keys are dropped, as genai drops them."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _Plan(model)
+    values = dict(plan.defaults)
+    for name, factory in plan.factories:
+        values[name] = factory()
+    fields_set = set()
+    for key, value in data.items():
+        target = plan.fields.get(key)
+        if target is None:
+            continue
+        name, convert = target
+        values[name] = value if convert is None or value is None else convert(value)
+        fields_set.add(name)
+    obj = model.__new__(model)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _converter(annotation: Any) -> _Convert | None:
+    """A converter for a JSON value of ``annotation``: nested models, lists of them, and enums."""
+    while typing.get_origin(annotation) in (typing.Union, typing.Annotated) or type(annotation).__name__ == "UnionType":
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) is typing.Annotated or len(args) == 1:
+            annotation = args[0]
+        else:
+            return None
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation) or (None,)
+        convert = _converter(item)
+        if convert is None:
+            return None
+        return lambda values: [convert(v) for v in values] if isinstance(values, list) else values
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        model = annotation
+        return lambda value: build(model, value) if isinstance(value, dict) else value
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        enum_type = annotation
+        return lambda value: _enum(enum_type, value)
+    return None
+
+
+def _enum(enum_type: type[enum.Enum], value: Any) -> Any:
+    try:
+        return enum_type(value)
+    except ValueError:
+        return value
