@@ -38,6 +38,7 @@ class Proc:
     popen: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    ready_s: float = 0.0  # from the start of the process to its first answer on the health path
 
     @property
     def url(self) -> str:
@@ -64,10 +65,12 @@ class Proc:
 
 async def start(
     name: str, argv: Sequence[str], *, port: int, log_path: Path, env: Mapping[str, str] | None = None,
-    cwd: Path | None = None, ready_timeout_s: float = 60.0,
+    cwd: Path | None = None, ready_timeout_s: float = 60.0, health_path: str | None = None,
 ) -> Proc:
-    """Start ``argv`` (which must listen on ``port``) and return once it accepts connections."""
+    """Start ``argv`` (which must listen on ``port``) and return once it accepts connections, or with
+    ``health_path`` once a GET there answers 200; ``ready_s`` is how long that took."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
     with log_path.open("wb") as log:
         popen = subprocess.Popen(  # noqa: ASYNC220 - started once, it runs for the whole benchmark
             list(argv), stdout=log, stderr=subprocess.STDOUT, env=dict(env) if env is not None else None,
@@ -78,15 +81,29 @@ async def start(
     while time.monotonic() < deadline:
         if popen.poll() is not None:
             raise RuntimeError(f"{name} exited with {popen.returncode}; see {log_path}")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        return proc
+        if await _ready(port, health_path):
+            proc.ready_s = time.monotonic() - began
+            return proc
+        await asyncio.sleep(0.01)
     proc.stop()
     raise TimeoutError(f"{name} did not listen on {port} within {ready_timeout_s} s; see {log_path}")
+
+
+async def _ready(port: int, health_path: str | None) -> bool:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    try:
+        if health_path is None:
+            return True
+        writer.write(f"GET {health_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        status = await asyncio.wait_for(reader.readline(), 5)
+        return status.split(b" ")[1:2] == [b"200"]
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        writer.close()
 
 
 def loaded_modules(proc: Proc, *, needles: Sequence[str]) -> dict[str, bool]:

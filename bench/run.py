@@ -1,7 +1,8 @@
-"""One benchmark run: start the servers, measure every target repetition by repetition, render the table.
+"""One benchmark run: start the servers, measure every subject repetition by repetition, render the tables.
 
-Repetitions are interleaved (direct, gateway, peer, then again), so drift on a shared machine hits all
-targets alike; the table shows the median of the repetitions.
+A subject is one server for one provider (the direct upstream, the gateway, a peer). Repetitions are
+interleaved (every subject once, then again), so drift on a shared machine hits all of them alike; the
+tables show the median of the repetitions.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import servers, streams, wrk
 from bench.figures import Figures, OpenStreams, StreamStats
 from bench.procs import Proc, loaded_modules
-from bench.report import table
 from bench.targets import Target
+from bench.wire import PROTOCOLS, Protocol
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,7 +33,9 @@ class Plan:
     open_streams: int = 500
     open_gap_ms: float = 400.0
     workers: int = 1
-    peer: str | None = None
+    peers: tuple[str, ...] = ()
+    providers: tuple[Protocol, ...] = PROTOCOLS
+    render: bool = False  # only render the last run's tables again
 
     @property
     def server_cpus(self) -> str | None:
@@ -45,16 +48,44 @@ class Plan:
 
 
 @dataclass(slots=True)
-class _Subject:
+class Subject:
     target: Target
     figures: Figures
-    proc: Proc | None  # None for the direct upstream: its memory is not a figure
+    server: str | None  # None for the direct upstream: its memory and CPU are not figures
+
+
+@dataclass(slots=True)
+class Servers:
+    """The running servers by name, and every start-up time seen per name."""
+
+    procs: dict[str, Proc] = field(default_factory=dict)
+    ready_s: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, proc: Proc) -> Proc:
+        self.procs[proc.name] = proc
+        self.ready_s.setdefault(proc.name, []).append(proc.ready_s)
+        return proc
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Everything a run measured, for the report."""
+
+    subjects: list[Subject]
+    servers: Servers
+    rss_idle_one_mb: dict[Protocol, float] = field(default_factory=dict)  # gateway with one provider
+    ready_one_s: dict[Protocol, float] = field(default_factory=dict)
+    stack: dict[str, bool] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+_Start = Callable[..., Awaitable[Proc]]
+_STARTS: dict[str, _Start] = {"gateway": servers.gateway, "litellm": servers.litellm, "portkey": servers.portkey}
 
 
 @contextlib.asynccontextmanager
-async def _rss_peak(subject: _Subject) -> AsyncIterator[None]:
-    """Sample the subject's RSS every 100 ms while the block runs; keep the peak."""
-    proc = subject.proc
+async def _rss_peak(subject: Subject, proc: Proc | None) -> AsyncIterator[None]:
+    """Sample the server's RSS every 100 ms while the block runs; keep the peak."""
     if proc is None:
         yield
         return
@@ -74,27 +105,34 @@ async def _rss_peak(subject: _Subject) -> AsyncIterator[None]:
         await task
 
 
-@contextlib.asynccontextmanager
-async def _cpu_per_request(
-    subject: _Subject, into: list[float], *, unit_s: float
-) -> AsyncIterator[list[wrk.WrkResult]]:
-    """Append to ``into`` the subject's CPU time per request of the wrk runs the block appends."""
-    results: list[wrk.WrkResult] = []
-    before = subject.proc.cpu_s() if subject.proc else 0.0
-    yield results
-    if subject.proc is not None and results:
-        requests = sum(r.requests for r in results)
-        into.append((subject.proc.cpu_s() - before) / max(requests, 1) / unit_s)
-
-
-class _Runner:
-    def __init__(self, plan: Plan, *, logs: Path) -> None:
+class Runner:
+    def __init__(self, plan: Plan, *, logs: Path, upstream: Proc) -> None:
         self.plan = plan
         self.logs = logs
+        self.upstream = upstream
+        self.servers = Servers()
 
-    async def load(self, t: Target, *, body: bytes, connections: int, duration_s: float) -> wrk.WrkResult:
-        return await wrk.run(url=t.url + t.path, body=body, connections=connections, duration_s=duration_s,
-                             cpus=self.plan.load_cpus, workdir=self.logs)
+    def proc(self, s: Subject) -> Proc | None:
+        return self.servers.procs[s.server] if s.server else None
+
+    async def start(self, name: str) -> Proc:
+        proc = await _STARTS[name](upstream_url=self.upstream.url, workers=self.plan.workers,
+                                   cpus=self.plan.server_cpus, logs=self.logs)
+        return self.servers.add(proc)
+
+    async def load(self, t: Target, *, stream: bool, connections: int, duration_s: float) -> wrk.WrkResult:
+        body = t.stream_body(chunks=self.plan.chunks, gap_ms=0) if stream else t.json_body()
+        return await wrk.run(url=t.url + t.path(stream=stream), body=body, connections=connections,
+                             duration_s=duration_s, cpus=self.plan.load_cpus, workdir=self.logs, headers=t.headers)
+
+    async def cpu_load(self, s: Subject, *, stream: bool, connections: int) -> tuple[wrk.WrkResult, float | None]:
+        """A wrk load, and the server's CPU time per request during it (seconds)."""
+        proc = self.proc(s)
+        before = proc.cpu_s() if proc else 0.0
+        async with _rss_peak(s, proc):
+            result = await self.load(s.target, stream=stream, connections=connections, duration_s=self.plan.load_s)
+        cpu = (proc.cpu_s() - before) / max(result.requests, 1) if proc else None
+        return result, cpu
 
     async def timed(self, t: Target, *, concurrency: int, count: int) -> StreamStats:
         p = self.plan
@@ -104,125 +142,121 @@ class _Runner:
                                               gap_ms=p.gap_ms, timeout_s=timeout_s)
         return StreamStats.of(samples)
 
-    async def warm_up(self, s: _Subject) -> None:
-        t = s.target
-        await self.load(t, body=t.json_body(), connections=8, duration_s=1)
-        await self.load(t, body=t.stream_body(chunks=self.plan.chunks, gap_ms=0), connections=8, duration_s=1)
+    async def warm_up(self, t: Target) -> None:
+        await self.load(t, stream=False, connections=8, duration_s=1)
+        await self.load(t, stream=True, connections=8, duration_s=1)
         await self.timed(t, concurrency=2, count=2)
 
-    async def repetition(self, subjects: list[_Subject]) -> None:
+    async def repetition(self, subjects: list[Subject]) -> None:
         p = self.plan
         for s in subjects:
-            t = s.target
-            s.figures.json_seq.append(await self.load(t, body=t.json_body(), connections=1, duration_s=p.seq_s))
+            s.figures.json_seq.append(await self.load(s.target, stream=False, connections=1, duration_s=p.seq_s))
         for s in subjects:
-            async with _rss_peak(s), _cpu_per_request(s, s.figures.json_cpu_us, unit_s=1e-6) as results:
-                results.append(
-                    await self.load(s.target, body=s.target.json_body(), connections=32, duration_s=p.load_s))
-            s.figures.json_c32 += results
+            result, cpu = await self.cpu_load(s, stream=False, connections=32)
+            s.figures.json_c32.append(result)
+            if cpu is not None:
+                s.figures.json_cpu_us.append(cpu * 1e6)
         for concurrency, count in ((1, p.c1_streams), (16, p.c16_streams)):
             for s in subjects:
-                async with _rss_peak(s):
+                async with _rss_peak(s, self.proc(s)):
                     stats = await self.timed(s.target, concurrency=concurrency, count=count)
                 s.figures.timed.setdefault(concurrency, []).append(stats)
         for s in subjects:
-            body = s.target.stream_body(chunks=p.chunks, gap_ms=0)
-            async with _rss_peak(s), _cpu_per_request(s, s.figures.stream_cpu_ms, unit_s=1e-3) as results:
-                results.append(await self.load(s.target, body=body, connections=16, duration_s=p.load_s))
-            s.figures.streams_per_s += results
+            result, cpu = await self.cpu_load(s, stream=True, connections=16)
+            s.figures.streams_per_s.append(result)
+            if cpu is not None:
+                s.figures.stream_cpu_ms.append(cpu * 1e3)
 
-    async def open_streams(self, s: _Subject) -> None:
+    async def open_streams(self, s: Subject) -> None:
         """Memory with ``open_streams`` slow streams open, on a freshly started server."""
-        assert s.proc is not None
-        await self.warm_up(s)
+        assert s.server is not None
+        self.servers.procs.pop(s.server).stop()
+        proc = await self.start(s.server)
+        s.target = _retarget(s.target, proc)
+        await self.warm_up(s.target)
         await asyncio.sleep(1.0)
-        before = s.proc.rss_mb()
-        proc = s.proc
+        before = proc.rss_mb()
         opened, rss_open = await streams.hold_open(
             s.target, count=self.plan.open_streams, chunks=self.plan.chunks, gap_ms=self.plan.open_gap_ms,
             open_timeout_s=20.0, while_open=lambda _opened: proc.rss_mb())
         s.figures.open_streams = OpenStreams(wanted=self.plan.open_streams, opened=opened,
                                              rss_before_mb=before, rss_open_mb=rss_open)
 
-
-async def _server(kind: str, plan: Plan, *, upstream: Proc, logs: Path) -> Proc:
-    start = servers.gateway if kind == "gateway" else servers.litellm
-    return await start(upstream_url=upstream.url, workers=plan.workers, cpus=plan.server_cpus, logs=logs)
-
-
-async def _start_subjects(plan: Plan, upstream: Proc, logs: Path) -> list[_Subject]:
-    gateway = await _server("gateway", plan, upstream=upstream, logs=logs)
-    subjects = [
-        _Subject(Target(name="direct upstream", port=upstream.port, shape="openai"), Figures("direct upstream"),
-                 None),
-        _Subject(Target(name="gateway", port=gateway.port, shape="gateway"), Figures("gateway"), gateway),
-    ]
-    if plan.peer == "litellm":
-        peer = await _server("litellm", plan, upstream=upstream, logs=logs)
-        name = f"LiteLLM {servers.litellm_version()}"
-        subjects.append(_Subject(Target(name=name, port=peer.port, shape="openai"), Figures(name), peer))
-    return subjects
+    async def one_provider_gateway(self, provider: Protocol, into: Outcome) -> None:
+        """Idle memory and start-up of a gateway configured with ``provider`` alone."""
+        name = f"gateway-{provider}"
+        proc = await servers.gateway(upstream_url=self.upstream.url, workers=self.plan.workers,
+                                     cpus=self.plan.server_cpus, logs=self.logs, providers=(provider,), name=name)
+        try:
+            target = Target(name=name, port=proc.port, shape="gateway", provider=provider)
+            await self.warm_up(target)
+            await asyncio.sleep(1.0)
+            into.rss_idle_one_mb[provider] = proc.rss_mb()
+            into.ready_one_s[provider] = proc.ready_s
+        finally:
+            proc.stop()
 
 
-async def _restart(plan: Plan, s: _Subject, *, upstream: Proc, logs: Path) -> None:
-    assert s.proc is not None
-    s.proc.stop()
-    s.proc = await _server(s.proc.name, plan, upstream=upstream, logs=logs)
-    s.target = Target(name=s.target.name, port=s.proc.port, shape=s.target.shape)
+def _retarget(t: Target, proc: Proc) -> Target:
+    return Target(name=t.name, port=proc.port, shape=t.shape, provider=t.provider, headers=t.headers, model=t.model)
 
 
-async def run(plan: Plan, *, logs: Path) -> tuple[str, str]:
-    """Measure everything; return (the setup notes, the table)."""
-    load_before = os.getloadavg()[0]
+def _subjects(plan: Plan, runner: Runner, versions: dict[str, str]) -> list[Subject]:
+    up = runner.upstream
+    out: list[Subject] = []
+    for p in plan.providers:
+        out.append(Subject(Target(name="direct upstream", port=up.port, shape="direct", provider=p),
+                           Figures("direct upstream"), None))
+        gw = runner.servers.procs["gateway"]
+        out.append(Subject(Target(name="gateway", port=gw.port, shape="gateway", provider=p), Figures("gateway"),
+                           "gateway"))
+        if "litellm" in plan.peers:
+            name = f"LiteLLM {versions['litellm']}"
+            proc = runner.servers.procs["litellm"]
+            out.append(Subject(Target(name=name, port=proc.port, shape="chat", provider=p,
+                                      model=servers.LITELLM_MODELS[p]), Figures(name), "litellm"))
+        if "portkey" in plan.peers:
+            name = f"Portkey {versions['portkey']}"
+            proc = runner.servers.procs["portkey"]
+            headers = servers.portkey_headers(p, upstream_url=up.url)
+            out.append(Subject(Target(name=name, port=proc.port, shape="chat", provider=p, headers=headers),
+                               Figures(name), "portkey"))
+    return out
+
+
+async def run(plan: Plan, *, logs: Path) -> Outcome:
+    """Measure everything."""
     upstream = await servers.upstream(cpus=plan.load_cpus, logs=logs)
-    subjects: list[_Subject] = []
+    runner = Runner(plan, logs=logs, upstream=upstream)
+    versions = {"litellm": servers.litellm_version() if "litellm" in plan.peers else "",
+                "portkey": servers.portkey_version() if "portkey" in plan.peers else ""}
     try:
-        subjects = await _start_subjects(plan, upstream, logs)
-        runner = _Runner(plan, logs=logs)
+        for name in ("gateway", *plan.peers):
+            await runner.start(name)
+        versions.update(litellm=servers.litellm_version() if "litellm" in plan.peers else "",
+                        portkey=servers.portkey_version() if "portkey" in plan.peers else "")
+        subjects = _subjects(plan, runner, versions)
+        outcome = Outcome(subjects=subjects, servers=runner.servers, versions=versions)
         for s in subjects:
-            await runner.warm_up(s)
+            await runner.warm_up(s.target)
         await asyncio.sleep(1.0)
         for s in subjects:
-            s.figures.rss_idle_mb = s.proc.rss_mb() if s.proc else None
-        gateway_proc = subjects[1].proc
-        assert gateway_proc is not None
-        stack = loaded_modules(gateway_proc, needles=("uvloop/loop", "httptools/parser"))
+            proc = runner.proc(s)
+            s.figures.rss_idle_mb = proc.rss_mb() if proc else None
+        outcome.stack = loaded_modules(runner.servers.procs["gateway"], needles=("uvloop/loop", "httptools/parser"))
         for rep in range(plan.reps):
             print(f"repetition {rep + 1}/{plan.reps}", flush=True)
             await runner.repetition(subjects)
-        for s in subjects[1:]:
-            print(f"{plan.open_streams} open streams: {s.target.name}", flush=True)
-            await _restart(plan, s, upstream=upstream, logs=logs)
-            await runner.open_streams(s)
-    finally:
         for s in subjects:
-            if s.proc is not None:
-                s.proc.stop()
+            if s.server is not None:
+                print(f"{plan.open_streams} open streams: {s.target.name}, {s.target.provider}", flush=True)
+                await runner.open_streams(s)
+        if plan.workers == 1:
+            for p in plan.providers:
+                print(f"gateway with {p} alone: idle memory and start-up", flush=True)
+                await runner.one_provider_gateway(p, outcome)
+    finally:
+        for proc in runner.servers.procs.values():
+            proc.stop()
         upstream.stop()
-    direct, gateway, *peer = (s.figures for s in subjects)
-    notes = _notes(plan, stack=stack, load_before=load_before)
-    return notes, table(direct, gateway, peer[0] if peer else None, concurrencies=(1, 16))
-
-
-def _notes(plan: Plan, *, stack: dict[str, bool], load_before: float) -> str:
-    import importlib.metadata as md
-    import platform
-
-    loop = "uvloop" if stack["uvloop/loop"] else "asyncio"
-    http = "httptools" if stack["httptools/parser"] else "h11"
-    pinning = (f"gateway{' and peer' if plan.peer else ''} pinned to CPU {plan.server_cpus}; fake upstream, "
-               f"wrk and the SSE client on CPU {plan.load_cpus}") if plan.server_cpus else "no pinning (all share)"
-    return "\n".join([
-        f"- machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"uvicorn {md.version('uvicorn')} with {plan.workers} worker(s), loop={loop}, http={http} (as detected "
-        "in the worker's memory map)",
-        f"- {pinning}",
-        "- gateway env: " + ", ".join(f"{k}={v}" for k, v in servers.GATEWAY_ENV.items())
-        + " (INFO: the JSON access line is written for every request)",
-        f"- {plan.reps} repetitions, medians shown; JSON: wrk -c1 {plan.seq_s:g} s and wrk -c32 {plan.load_s:g} s; "
-        f"streams: {plan.chunks} chunks {plan.gap_ms:g} ms apart, c=1 ×{plan.c1_streams} and "
-        f"c=16 ×{plan.c16_streams} per repetition; streams/s: wrk -c16 {plan.load_s:g} s, no gap; "
-        f"open streams: {plan.open_streams} at {plan.open_gap_ms:g} ms per chunk, on a fresh server",
-        f"- load average before the run: {load_before:.2f} (anything above ~0.3 means other work shared the "
-        "cores: the absolute figures then drop, the server CPU per request much less)",
-    ])
+    return outcome

@@ -37,10 +37,11 @@ class StreamSample:
 
 
 def _request(target: Target, body: bytes) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in target.headers)
     return (
-        f"POST {target.path} HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n"
+        f"POST {target.path(stream=True)} HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n"
         f"Content-Type: application/json\r\nAccept: text/event-stream\r\nAuthorization: Bearer {API_KEY}\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"{extra}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
 
 

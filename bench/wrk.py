@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -35,16 +36,18 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _script(*, body: bytes, workdir: Path) -> Path:
+def _script(*, body: bytes, headers: Sequence[tuple[str, str]], workdir: Path) -> Path:
     # A level-2 long bracket: the body can never contain "]==]".
     text = body.decode()
     assert "]==]" not in text
-    script = workdir / f"wrk-{hashlib.sha1(body).hexdigest()[:12]}.lua"
+    extra = "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers)
+    key = hashlib.sha1(body + extra.encode()).hexdigest()[:12]
+    script = workdir / f"wrk-{key}.lua"
     script.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {API_KEY}"\n'
-        f"wrk.body = [==[{text}]==]\n"
+        f"{extra}wrk.body = [==[{text}]==]\n"
     )
     return script
 
@@ -62,11 +65,12 @@ def parse(output: str) -> WrkResult:
 
 
 async def run(
-    *, url: str, body: bytes, connections: int, duration_s: float, cpus: str | None, workdir: Path
+    *, url: str, body: bytes, connections: int, duration_s: float, cpus: str | None, workdir: Path,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> WrkResult:
-    """POST ``body`` to ``url`` over ``connections`` keep-alive connections for ``duration_s``."""
+    """POST ``body`` (with ``headers``) to ``url`` over ``connections`` keep-alive connections for ``duration_s``."""
     argv = pinned(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration_s))}s", "--latency", "--timeout", "10s",
-                   "-s", str(_script(body=body, workdir=workdir)), url], cpus=cpus)
+                   "-s", str(_script(body=body, headers=headers, workdir=workdir)), url], cpus=cpus)
     proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.STDOUT)
     try:
