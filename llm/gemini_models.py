@@ -56,16 +56,16 @@ class LeanAsyncModels(AsyncModels):
         return self._responses(response)
 
     async def _responses(self, response: httpx2.Response) -> AsyncIterator[types.GenerateContentResponse]:
+        # One ``data:`` line per event (Gemini ends events with CRLF CRLF); other lines are not used.
         try:
-            async for data in _sse_data(response):
-                event = orjson.loads(data)
-                if "error" in event:  # an error sent inside the 200 stream, raised as genai raises it
-                    error = event["error"]
-                    code = error.get("code") if isinstance(error, dict) else None
-                    if not isinstance(code, int):
-                        raise genai_errors.APIError(code, event, None)  # type: ignore[arg-type]
-                    await genai_errors.APIError.raise_error_async(code, event, None)
-                yield build(_RESPONSE, event)
+            rest = b""
+            async for block in response.aiter_bytes():
+                *lines, rest = (rest + block).split(b"\n")
+                for line in lines:
+                    if line.startswith(b"data:"):
+                        yield await _response(line[5:])
+            if rest.startswith(b"data:"):
+                yield await _response(rest[5:])
         finally:
             await response.aclose()
 
@@ -110,16 +110,16 @@ def _content(content: Any) -> dict[str, object]:
     return {"parts": parts, "role": content.role} if content.role else {"parts": parts}
 
 
-async def _sse_data(response: httpx2.Response) -> AsyncIterator[bytes]:
-    """Yield the payload of each ``data:`` line (Gemini ends events with CRLF CRLF)."""
-    rest = b""
-    async for block in response.aiter_bytes():
-        *lines, rest = (rest + block).split(b"\n")
-        for line in lines:
-            if line.startswith(b"data:"):
-                yield line[5:].strip()
-    if rest.startswith(b"data:"):
-        yield rest[5:].strip()
+async def _response(data: bytes) -> types.GenerateContentResponse:
+    event = orjson.loads(data)
+    if "error" in event:  # an error sent inside the 200 stream, raised as genai raises it
+        error = event["error"]
+        code = error.get("code") if isinstance(error, dict) else None
+        if not isinstance(code, int):
+            raise genai_errors.APIError(code, event, None)  # type: ignore[arg-type]
+        await genai_errors.APIError.raise_error_async(code, event, None)
+    result: types.GenerateContentResponse = build(_RESPONSE, event)
+    return result
 
 
 # --- genai's response types, built without validation ---------------------------------------------------
@@ -158,23 +158,26 @@ def build(model: type[pydantic.BaseModel], data: dict[str, Any]) -> Any:
     plan = _PLANS.get(model)
     if plan is None:
         plan = _PLANS[model] = _Plan(model)
-    values = dict(plan.defaults)
+    values = plan.defaults.copy()
     for name, factory in plan.factories:
         values[name] = factory()
+    fields = plan.fields
     fields_set = set()
     for key, value in data.items():
-        target = plan.fields.get(key)
-        if target is None:
-            continue
-        name, convert = target
-        values[name] = value if convert is None or value is None else convert(value)
-        fields_set.add(name)
+        target = fields.get(key)
+        if target is not None:
+            name, convert = target
+            values[name] = value if convert is None or value is None else convert(value)
+            fields_set.add(name)
     obj = model.__new__(model)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
     return obj
+
+
+_set = object.__setattr__
 
 
 def _converter(annotation: Any) -> _Convert | None:
@@ -190,10 +193,10 @@ def _converter(annotation: Any) -> _Convert | None:
         convert = _converter(item)
         if convert is None:
             return None
-        return lambda values: [convert(v) for v in values] if isinstance(values, list) else values
+        return lambda values: [convert(v) for v in values] if type(values) is list else values
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         model = annotation
-        return lambda value: build(model, value) if isinstance(value, dict) else value
+        return lambda value: build(model, value) if type(value) is dict else value
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         enum_type = annotation
         return lambda value: _enum(enum_type, value)
