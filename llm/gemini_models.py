@@ -64,8 +64,7 @@ class LeanAsyncModels(AsyncModels):
                 for line in lines:
                     if line.startswith(b"data:"):
                         yield await _response(line[5:])
-            if rest.startswith(b"data:"):
-                yield await _response(rest[5:])
+            # A line cut by the end of the body is dropped: the missing finish reason tells the stream was cut.
         finally:
             await response.aclose()
 
