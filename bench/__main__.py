@@ -117,7 +117,7 @@ def _write(plan: Plan, outcome: Outcome, *, load_before: float, started: datetim
     parts = [f"## Gateway benchmark, {started:%Y-%m-%d %H:%M} UTC, {plan.workers} worker(s)",
              _notes(plan, outcome, load_before=load_before),
              "### Side by side", summary_table(outcome),
-             "### Targets", verdict_table(verdicts(outcome, one_worker=one_worker))]
+             "### Targets", verdict_table(verdicts(outcome, one_worker=one_worker, workers=plan.workers))]
     for provider, subjects in by_provider(outcome).items():
         direct, *others = (s.figures for s in subjects)
         parts += [f"### {provider}: every figure", detail_table(direct, others, concurrencies=(1, 16))]

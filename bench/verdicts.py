@@ -87,7 +87,7 @@ def _median_s(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.2f}" if values else "—"
 
 
-def verdicts(outcome: Outcome, *, one_worker: dict[str, Any] | None) -> list[Verdict]:
+def verdicts(outcome: Outcome, *, one_worker: dict[str, Any] | None, workers: int = 1) -> list[Verdict]:
     groups = by_provider(outcome)
     out: list[Verdict] = []
     base = _gateway(groups["openai"]) if "openai" in groups else None
@@ -117,7 +117,7 @@ def verdicts(outcome: Outcome, *, one_worker: dict[str, Any] | None) -> list[Ver
                                f"{o.per_stream_kb:.1f} KB ({o.opened}/{o.wanted} open)",
                                o.per_stream_kb <= PER_STREAM_KB and o.opened == o.wanted))
     gw_all = _gateway(next(iter(groups.values())))
-    if gw_all.rss_idle_mb is not None:
+    if gw_all.rss_idle_mb is not None and workers == 1:  # the memory targets are per worker
         out.append(Verdict(f"idle RSS, every provider configured ≤ {RSS_ALL_MB:g} MB", f"{gw_all.rss_idle_mb:.1f} MB",
                            gw_all.rss_idle_mb <= RSS_ALL_MB))
     for provider, rss in outcome.rss_idle_one_mb.items():
