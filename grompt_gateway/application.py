@@ -5,6 +5,7 @@
     stack.cors.cors                CORS on every answer, preflights answered
     stack.access.AccessLayer       request id, access line, request metrics, errors before a response
     stack.shutdown.ShutdownLayer   503 shutting_down while draining; ends what outlives the grace period
+    guards.BearerAuth              GoBE's bearer tokens on the paid routes (only when AUTH_* keys are set)
     guards.RateLimit → BodyLimit → Deadline
     proxy.routes.ProxyRoute        /v1/proxy/* to GoBE, raw ASGI
     stack.static_files.StaticFiles the playground and /static/
@@ -39,6 +40,9 @@ from proxy.routes import ProxyRoute
 
 # The paid routes: model calls and the GoBE pass-through (API.md § Endpoints); never health, metrics, docs.
 RATE_LIMITED_PREFIXES: Final = ("/v1/generate", PROXY_PREFIX)
+# The gateway's own paid routes, where GoBE's bearer tokens are verified (API.md § Callers: who may spend).
+# Not the proxy: it forwards Authorization untouched and GoBE checks its own routes.
+AUTHENTICATED_PREFIXES: Final = ("/v1/generate", "/v1/budget")
 
 
 class GatewayApplication:
@@ -82,12 +86,19 @@ def _http_chain(services: Services, *, django: ASGIApp) -> ASGIApp:
     app: ASGIApp = StaticFiles(django, playground_enabled=services.settings.playground_enabled)
     app = ProxyRoute(app, gobe=lambda: services.gobe, allow=services.settings.gobe_proxy_allow,
                      max_body_bytes=services.settings.proxy_max_body_bytes, annotate=annotate)
-    # Guards (guards/README.md): rate limit → body limit → deadline, all outside the proxy route.
+    # Guards (guards/README.md): bearer auth → rate limit → body limit → deadline, outside the proxy route.
     settings = services.settings
     app = Deadline(app, timeout_ms=settings.request_timeout_ms)
     app = BodyLimit(app, max_body_bytes=settings.max_body_bytes, exempt=(PROXY_PREFIX,))
     app = RateLimit(app, limiter=services.rate_limiter, client_keys=services.client_keys,
                     prefixes=RATE_LIMITED_PREFIXES)
+    # Bearer tokens before the rate limit, so limits are keyed on the verified caller.
+    if services.token_verifier is not None:
+        # Imported only when tokens are checked: PyJWT and cryptography cost ~20 MB of RSS.
+        from guards.bearer_auth import BearerAuth
+
+        app = BearerAuth(app, verifier=services.token_verifier, required=settings.auth_required,
+                         prefixes=AUTHENTICATED_PREFIXES, annotate=annotate)
     # Outermost of the chain: while draining, nothing new reaches the guards (stack/shutdown.py).
     return ShutdownLayer(app, drain=services.drain)
 

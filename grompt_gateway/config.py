@@ -26,6 +26,9 @@ DEFAULT_MODELS: Final[Mapping[ProviderId, tuple[str, ...]]] = {
 }
 
 
+# RFC 7518 §3.2: an HS256 key at least as long as its hash.
+AUTH_MIN_SECRET_BYTES: Final = 32
+
 # HTTP_ADAPTER values: each names an HttpServerPort implementation (server/django_adapter.py).
 HTTP_ADAPTERS: Final = ("django",)
 
@@ -80,6 +83,14 @@ class GatewaySettings:
     token_budget_per_minute: int = 0
     token_budget_per_day: int = 0
     token_budget_overrides: str = ""
+    # Callers: GoBE's bearer tokens, verified on the paid routes once one key source is set (off by default).
+    auth_jwks_url: str | None = None
+    auth_jwt_secret: str | None = field(default=None, repr=False)
+    auth_jwt_public_key: str | None = field(default=None, repr=False)
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_org_claim: str = "org"
+    auth_required: bool = False
     # Demo mode: a built-in mock LLM on loopback backs all three providers.
     demo: bool = False
     demo_chunk_delay_ms: int = 40
@@ -224,6 +235,32 @@ def _validate(s: GatewaySettings) -> None:
     for origin in s.cors_allowed_origins:
         if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
             fail("CORS_ALLOWED_ORIGINS", origin, "Each origin is scheme://host[:port], no path.")
+    _validate_auth(s, fail)
+
+
+def _validate_auth(s: GatewaySettings, fail: Callable[[str, object, str], None]) -> None:
+    sources = {"AUTH_JWKS_URL": s.auth_jwks_url, "AUTH_JWT_SECRET": s.auth_jwt_secret,
+               "AUTH_JWT_PUBLIC_KEY": s.auth_jwt_public_key}
+    named = [name for name, value in sources.items() if value is not None]
+    if len(named) > 1:
+        fail(named[1], "…", f"Set only one of {', '.join(sources)}.")
+    for name, value in (("AUTH_ISSUER", s.auth_issuer), ("AUTH_AUDIENCE", s.auth_audience),
+                        ("AUTH_REQUIRED", s.auth_required or None)):
+        if value is not None and not named:
+            fail(name, value, f"Needs one of {', '.join(sources)}.")
+    if not s.auth_org_claim.strip():
+        fail("AUTH_ORG_CLAIM", s.auth_org_claim, "Must name a claim.")
+    if s.auth_jwks_url is not None and not s.auth_jwks_url.startswith(("http://", "https://")):
+        fail("AUTH_JWKS_URL", s.auth_jwks_url, "Must be an http:// or https:// URL.")
+    if s.auth_jwt_secret is not None and len(s.auth_jwt_secret.encode()) < AUTH_MIN_SECRET_BYTES:
+        fail("AUTH_JWT_SECRET", "…", f"Must be at least {AUTH_MIN_SECRET_BYTES} bytes (HS256).")
+    if s.auth_jwt_public_key is not None:
+        from guards.bearer_keys import public_key  # cryptography, imported only when a key is set
+
+        try:
+            public_key(s.auth_jwt_public_key)
+        except (ValueError, TypeError) as exc:
+            fail("AUTH_JWT_PUBLIC_KEY", "…", f"Not a PEM public key: {exc}")
 
 
 def parse_budget_overrides(raw: str) -> dict[str, tuple[int | None, int | None]]:

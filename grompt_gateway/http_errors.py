@@ -18,6 +18,8 @@ The whole error tree, by home (code → status in ``HTTP_STATUS``):
      ├── PayloadTooLarge             payload_too_large         413  guards.errors
      ├── RateLimited                 rate_limited              429  guards.errors
      ├── BudgetExceeded              budget_exceeded           429  guards.errors
+     ├── Unauthorized                unauthorized              401  guards.errors (WWW-Authenticate)
+     ├── AuthUnavailable             auth_unavailable          503  guards.errors
      ├── PathNotAllowed              path_not_allowed          403  proxy.errors
      ├── ProxyMethodNotAllowed       method_not_allowed        405  proxy.errors
      ├── ProxyBodyTooLarge           payload_too_large         413  proxy.errors
@@ -39,7 +41,14 @@ from django.http import HttpResponse
 from starlette.types import Send
 
 from grompt_gateway.drain import ShuttingDown
-from guards.errors import BudgetExceeded, IdempotencyKeyReused, PayloadTooLarge, RateLimited
+from guards.errors import (
+    AuthUnavailable,
+    BudgetExceeded,
+    IdempotencyKeyReused,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+)
 from llm.errors import DeadlineExceeded, GatewayError, InvalidRequest, ProviderNotConfigured, UpstreamError
 from proxy.errors import (
     GoBEConnectionError,
@@ -62,6 +71,7 @@ class MethodNotAllowed(GatewayError):
 
 HTTP_STATUS: Final[dict[type[GatewayError], int]] = {
     InvalidRequest: 400,
+    Unauthorized: 401,
     PathNotAllowed: 403,
     NotFound: 404,
     MethodNotAllowed: 405,
@@ -76,6 +86,7 @@ HTTP_STATUS: Final[dict[type[GatewayError], int]] = {
     ProviderNotConfigured: 503,
     GoBENotConfigured: 503,
     ShuttingDown: 503,
+    AuthUnavailable: 503,
     DeadlineExceeded: 504,
 }
 

@@ -28,6 +28,8 @@ from llm.types import PROVIDER_IDS
 
 if TYPE_CHECKING:
     from grompt_gateway.demo import DemoUpstream
+    from guards.bearer_auth import TokenVerifier
+    from guards.bearer_keys import KeySource
     from proxy import GoBEClient
 
 log = logging.getLogger("grompt_gateway.wiring")
@@ -57,6 +59,9 @@ class Services:
             self.settings, self.demo = start_demo_upstream(self.settings)
             self._closers.append(self.demo)
         self.multi  # noqa: B018 - built eagerly
+        if self.token_verifier is not None:  # the JWKS is fetched now; a failure is logged, never fatal
+            await self.token_verifier.keys.start()
+            self._closers.append(self.token_verifier.keys.aclose)
 
     @property
     def multi(self) -> MultiAIWrapper:
@@ -78,6 +83,18 @@ class Services:
     @cached_property
     def client_keys(self) -> ClientKeys:
         return ClientKeys(trusted_proxies=self.settings.trusted_proxies)
+
+    @cached_property
+    def token_verifier(self) -> TokenVerifier | None:
+        """GoBE's bearer tokens (API.md § Callers: who may spend); None while no key source is set."""
+        settings = self.settings
+        keys = build_key_source(settings)
+        if keys is None:
+            return None
+        from guards.bearer_auth import TokenVerifier  # PyJWT and cryptography, only when tokens are checked
+
+        return TokenVerifier(keys=keys, issuer=settings.auth_issuer, audience=settings.auth_audience,
+                             org_claim=settings.auth_org_claim)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
@@ -161,6 +178,19 @@ def build_gobe(settings: GatewaySettings, *, trusted_peer: Callable[[str], bool]
 def _budget_rejected(window: str) -> None:
     BUDGET_REJECTIONS.labels(window).inc()
     annotate(budget_rejected=window)
+
+
+def build_key_source(settings: GatewaySettings) -> KeySource | None:
+    """The keys that verify GoBE's tokens, or None while no AUTH_* key is set (then PyJWT is never imported)."""
+    if settings.auth_jwks_url is not None:
+        from guards.jwks import JwksKeys
+
+        return JwksKeys(url=settings.auth_jwks_url)
+    if settings.auth_jwt_secret is not None or settings.auth_jwt_public_key is not None:
+        from guards.bearer_keys import StaticKey
+
+        return StaticKey(secret=settings.auth_jwt_secret, public_key_pem=settings.auth_jwt_public_key)
+    return None
 
 
 def _count_upstream_error(provider: str, code: str) -> None:

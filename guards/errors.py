@@ -5,12 +5,20 @@
      │    └── IdempotencyKeyReused   idempotency_key_reused   same key, another body
      ├── PayloadTooLarge             payload_too_large        body over MAX_BODY_BYTES
      ├── RateLimited                 rate_limited             over RATE_LIMIT_RPS; carries Retry-After
-     └── BudgetExceeded              budget_exceeded          a token reservation does not fit; Retry-After
+     ├── BudgetExceeded              budget_exceeded          a token reservation does not fit; Retry-After
+     ├── Unauthorized                unauthorized             bad bearer token (or none with AUTH_REQUIRED)
+     └── AuthUnavailable             auth_unavailable         AUTH_JWKS_URL cannot be fetched
 """
 
 from __future__ import annotations
 
+from typing import Final
+
 from llm.errors import GatewayError, InvalidRequest
+
+# RFC 6750 §3: a request without credentials gets the bare challenge; a bad token names the error.
+CHALLENGE: Final = "Bearer"
+INVALID_TOKEN_CHALLENGE: Final = 'Bearer error="invalid_token"'  # noqa: S105 - a challenge, not a secret
 
 
 class IdempotencyKeyReused(InvalidRequest):
@@ -31,4 +39,21 @@ class BudgetExceeded(GatewayError):
     code = "budget_exceeded"
 
 
-__all__ = ["BudgetExceeded", "IdempotencyKeyReused", "PayloadTooLarge", "RateLimited"]
+
+class Unauthorized(GatewayError):
+    """A bearer token that is invalid or expired, or none where ``AUTH_REQUIRED`` wants one: 401."""
+
+    code = "unauthorized"
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": CHALLENGE if missing else INVALID_TOKEN_CHALLENGE})
+
+
+class AuthUnavailable(GatewayError):
+    """The keys that verify tokens (``AUTH_JWKS_URL``) cannot be fetched: 503, never an open door."""
+
+    code = "auth_unavailable"
+
+
+__all__ = ["AuthUnavailable", "BudgetExceeded", "IdempotencyKeyReused", "PayloadTooLarge", "RateLimited",
+           "Unauthorized"]

@@ -12,7 +12,7 @@
   const ui = {
     form: $("prompt-form"), provider: $("provider"), model: $("model"), providerHint: $("provider-hint"),
     system: $("system"), user: $("user"), temperature: $("temperature"), topP: $("topP"),
-    maxTokens: $("maxTokens"), stop: $("stop"), formError: $("form-error"), run: $("run"),
+    maxTokens: $("maxTokens"), stop: $("stop"), token: $("token"), formError: $("form-error"), run: $("run"),
     stopButton: $("stop-button"), answer: $("answer"), runState: $("run-state"), errorBox: $("error-box"),
     ttfc: $("ttfc"), elapsed: $("elapsed"), chunks: $("chunks"), finish: $("finish"), usage: $("usage"),
     servedBy: $("served-by"), requestId: $("request-id"), demoBanner: $("demo-banner"),
@@ -84,6 +84,22 @@
       ? `No API key is set for ${PROVIDER_NAMES[provider.id] ?? provider.id}: the gateway will answer ` +
         `503 provider_not_configured. Set ${KEY_VARIABLES[provider.id] ?? "its key"}, or start the gateway with --demo.`
       : "";
+  }
+
+  // ---- the bearer token --------------------------------------------------------------------------
+
+  // The token lives in the input only (no localStorage, no cookie): a reload forgets it.
+  function authHeaders() {
+    const token = ui.token.value.trim();
+    return token ? { Authorization: `Bearer ${token}` } : {};
+  }
+
+  // EventSource cannot send headers: with a token, the fetch transport is the only one that can carry it.
+  function syncTransport() {
+    const hasToken = ui.token.value.trim() !== "";
+    const eventSource = ui.form.querySelector('input[name="mode"][value="eventsource"]');
+    eventSource.disabled = hasToken;
+    if (hasToken) ui.form.elements.mode.value = "fetch";
   }
 
   // ---- the form ----------------------------------------------------------------------------------
@@ -176,7 +192,7 @@
       ui.answer.scrollIntoView({ block: "center", behavior: reducedMotion() ? "auto" : "smooth" });
     }
     const mode = ui.form.elements.mode.value;
-    if (mode === "fetch") streamWithFetch(run, input);
+    if (mode === "fetch" || ui.token.value.trim() !== "") streamWithFetch(run, input);
     else streamWithEventSource(run, input);
   }
 
@@ -269,7 +285,7 @@
     try {
       const response = await fetch("/v1/generate", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...authHeaders() },
         body: JSON.stringify(generateBody(input)),
         signal: controller.signal,
       });
@@ -378,6 +394,7 @@
   ui.form.addEventListener("submit", start);
   ui.stopButton.addEventListener("click", stop);
   ui.provider.addEventListener("change", fillModels);
+  ui.token.addEventListener("input", syncTransport);
   ui.form.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();

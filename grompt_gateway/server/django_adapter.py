@@ -20,8 +20,16 @@ from ninja import Body, NinjaAPI, Query
 from pydantic import BaseModel
 from starlette.types import ASGIApp
 
-from grompt_gateway.server.http_port import Handler, HttpMethod, RawExchange, RequestContext, ResponsePayload
+from grompt_gateway.server.http_port import (
+    Handler,
+    HttpMethod,
+    RawExchange,
+    RequestContext,
+    RequestUser,
+    ResponsePayload,
+)
 from grompt_gateway.v1.openapi import SSE_CONTENT, error_responses
+from guards import CALLER_SCOPE, Caller
 from llm.errors import GatewayError
 
 
@@ -72,7 +80,14 @@ def to_context(request: HttpRequest, *, body: Any, params: Mapping[str, str]) ->
         headers=_headers(request),
         body=body,
         raw=RawExchange(req=request),
+        user=_user(request),
     )
+
+
+def _user(request: HttpRequest) -> RequestUser | None:
+    """The caller the bearer-token layer verified (``guards.CALLER_SCOPE``), if any."""
+    caller: Caller | None = getattr(request, "scope", {}).get(CALLER_SCOPE)
+    return None if caller is None else RequestUser(id=caller.id, org=caller.org)
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:

@@ -8,12 +8,21 @@ from typing import Final
 from grompt_gateway.server.django_adapter import DjangoHttpServer, RouteDoc
 from grompt_gateway.v1 import budget, generate, meta
 from grompt_gateway.v1.schemas import BudgetOut, GenerateIn, GenResultOut, HealthOut, ProvidersOut, StreamQuery
-from guards.errors import BudgetExceeded, IdempotencyKeyReused, PayloadTooLarge, RateLimited
+from guards.errors import (
+    AuthUnavailable,
+    BudgetExceeded,
+    IdempotencyKeyReused,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+)
 from llm.errors import DeadlineExceeded, GatewayError, InvalidRequest, ProviderNotConfigured, UpstreamError
 
-# What a model call can answer besides its result (docs/api.md § Errors).
+# What a model call can answer besides its result (docs/api.md § Errors); 401 and its 503 only while
+# GoBE's tokens are checked (AUTH_*).
 MODEL_CALL_ERRORS: Final[tuple[type[GatewayError], ...]] = (
-    InvalidRequest, RateLimited, BudgetExceeded, UpstreamError, ProviderNotConfigured, DeadlineExceeded)
+    InvalidRequest, Unauthorized, RateLimited, BudgetExceeded, UpstreamError, ProviderNotConfigured,
+    AuthUnavailable, DeadlineExceeded)
 
 _SSE_DESCRIPTION: Final = (
     "The event stream, for `EventSource`: `start`, then `chunk`s as the provider produces them, then "

@@ -38,3 +38,17 @@ async def test_adapter_starts_serves_health_and_stops_closing_the_port() -> None
 async def test_adapter_without_app_refuses_to_start() -> None:
     with pytest.raises(RuntimeError, match="needs an ASGI app"):
         await DjangoHttpServer(api=api).start()
+
+
+def test_request_context_user_is_the_caller_the_bearer_layer_verified() -> None:
+    from django.test import RequestFactory
+
+    from grompt_gateway.server.django_adapter import to_context
+    from grompt_gateway.server.http_port import RequestUser
+    from guards import CALLER_SCOPE, Caller
+
+    request = RequestFactory().get("/v1/budget")
+    request.scope = {"headers": [], CALLER_SCOPE: Caller(id="user-1", org="acme")}  # type: ignore[attr-defined]
+    assert to_context(request, body=None, params={}).user == RequestUser(id="user-1", org="acme")
+    request.scope = {"headers": []}  # type: ignore[attr-defined]
+    assert to_context(request, body=None, params={}).user is None

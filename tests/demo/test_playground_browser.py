@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.demo.conftest import demo_mock
+from tests.guards.tokens import SECRET, sign
 from tests.support.gateway import GatewayThread
 
 pytestmark = pytest.mark.browser
@@ -159,3 +160,28 @@ def save_screenshots(page: Page) -> None:
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=ARTIFACTS / name)
     page.set_viewport_size({"width": 1280, "height": 1000})
+
+
+def test_playground_sends_a_pasted_token_and_keeps_it_in_the_page_only(
+    start_gateway: Callable[..., GatewayThread], open_page: Callable[[GatewayThread], Page],
+) -> None:
+    gateway = start_gateway(demo=True, demo_chunk_delay_ms=1, auth_jwt_secret=SECRET, auth_required=True)
+    page = open_page(gateway)
+    page.get_by_label("User prompt").fill("hello")
+    page.get_by_role("button", name="Run").click()  # no token: AUTH_REQUIRED refuses
+    expect(page.get_by_role("alert").filter(has_text="HTTP")).to_have_text(re.compile(r"^HTTP 401 unauthorized: "))
+
+    page.get_by_label("Bearer token").fill(sign(SECRET, alg="HS256", iss=None, aud=None))
+    expect(page.locator('input[name="mode"][value="eventsource"]')).to_be_disabled()  # cannot send headers
+    expect(page.locator('input[name="mode"][value="fetch"]')).to_be_checked()
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator("#run-state")).to_have_attribute("data-state", "done", timeout=20_000)
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert page.evaluate("document.cookie") == ""
+
+    page.get_by_label("Bearer token").fill(sign(SECRET, alg="HS256", iss=None, aud=None, exp=1))
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_role("alert").filter(has_text="HTTP")).to_have_text(
+        re.compile(r"^HTTP 401 unauthorized: token expired \(request \w+\)$"))
+    page.reload()
+    expect(page.get_by_label("Bearer token")).to_have_value("")  # gone with the page

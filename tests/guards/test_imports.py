@@ -41,3 +41,22 @@ def test_redis_is_imported_only_for_a_redis_cache() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "False True redis.exceptions"
+
+
+def test_pyjwt_and_cryptography_are_imported_only_when_tokens_are_checked() -> None:
+    """PyJWT with cryptography costs ~20 MB of RSS: a gateway without AUTH_* keys never imports them."""
+    code = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from grompt_gateway.application import GatewayApplication\n"
+        "from grompt_gateway.config import GatewaySettings\n"
+        "GatewayApplication(GatewaySettings())\n"
+        "before = 'jwt' in sys.modules or 'cryptography' in sys.modules\n"
+        "GatewayApplication(GatewaySettings(auth_jwt_secret='x' * 32))\n"
+        "print(before, 'jwt' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "grompt_gateway.settings"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "False True"

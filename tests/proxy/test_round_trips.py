@@ -63,6 +63,16 @@ def test_forwarded_headers_reach_gobe_unchanged(gateway: GatewayThread, gobe: Ec
     assert {name: seen.header(name) for name in sent} == sent
 
 
+def test_authorization_reaches_gobe_untouched_when_the_gateway_checks_tokens(
+        gateway_with: Callable[..., GatewayThread], gobe: EchoGoBE) -> None:
+    """GoBE checks its own routes: the gateway verifies tokens on its paid routes only."""
+    gateway = gateway_with(auth_jwt_secret="a-secret-of-at-least-32-bytes-long!", auth_required=True)
+    response = httpx.get(f"{gateway.url}/v1/proxy/files", headers={"Authorization": "Bearer gobe-opaque-token"})
+    assert response.status_code == 200
+    assert gobe.seen[0].header("authorization") == "Bearer gobe-opaque-token"
+    assert httpx.post(f"{gateway.url}/v1/generate", json={"user": "hi"}).status_code == 401
+
+
 def test_x_org_id_reaches_gobe_only_from_a_trusted_proxy(gateway_with: Callable[..., GatewayThread],
                                                          gobe: EchoGoBE) -> None:
     untrusted = gateway_with(trusted_proxies=("192.0.2.0/24",))

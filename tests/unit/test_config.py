@@ -79,3 +79,30 @@ def test_fallback_providers_are_checked_at_start_up(env: dict[str, str], message
     with pytest.raises(SettingsError) as caught:
         GatewaySettings.from_env(env, env_file=None)
     assert str(caught.value) == message
+
+
+SECRET_32 = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"AUTH_JWKS_URL": "https://gobe.example/jwks.json", "AUTH_JWT_SECRET": SECRET_32},
+     "AUTH_JWT_SECRET has value '…'. Set only one of AUTH_JWKS_URL, AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY."),
+    ({"AUTH_REQUIRED": "true"}, "AUTH_REQUIRED has value True. Needs one of AUTH_JWKS_URL"),
+    ({"AUTH_ISSUER": "https://gobe.example"}, "AUTH_ISSUER has value 'https://gobe.example'. Needs one of"),
+    ({"AUTH_JWKS_URL": "file:///etc/jwks.json"}, "AUTH_JWKS_URL has value 'file:///etc/jwks.json'. Must be an http"),
+    ({"AUTH_JWT_SECRET": "short"}, "AUTH_JWT_SECRET has value '…'. Must be at least 32 bytes (HS256)."),
+    ({"AUTH_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\\nnope\\n-----END PUBLIC KEY-----"},
+     "AUTH_JWT_PUBLIC_KEY has value '…'. Not a PEM public key"),
+    ({"AUTH_JWT_SECRET": SECRET_32, "AUTH_ORG_CLAIM": " "}, "AUTH_ORG_CLAIM has value ''. Must name a claim."),
+    ({"AUTH_REQUIRED": "sometimes"}, "AUTH_REQUIRED has value 'sometimes'. Not a valid bool."),
+])
+def test_auth_settings_are_checked_at_start_up_and_secrets_never_echoed(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        GatewaySettings.from_env(env, env_file=None)
+    assert message in str(caught.value)
+    assert SECRET_32 not in str(caught.value)
+
+
+def test_auth_secrets_never_appear_in_repr() -> None:
+    settings = GatewaySettings(auth_jwt_secret=SECRET_32)
+    assert SECRET_32 not in repr(settings)
