@@ -3,6 +3,7 @@ PEM public keys; every way a token can be wrong is a 401, and keys that cannot b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterator
@@ -213,3 +214,30 @@ async def test_garbage_is_refused() -> None:
     check = verifier(StaticKey(secret=SECRET))
     for token in ("", "abc", "a.b.c", "x" * 9000):
         await refused(check, token)
+
+
+async def test_old_keys_are_refreshed_in_the_background_without_delaying_requests(jwks: JwksServer,
+                                                                                  rsa: SigningKey) -> None:
+    clock = Clock()
+    keys = await started(jwks, clock)
+    check = verifier(keys)
+    clock.now += 601  # older than max_age_s: still used, and refreshed behind the request
+    revoked = jwks.keys.pop(0)  # GoBE drops the RSA key
+    assert await check.verify(rsa.token()) == Caller(id="user-1", org="acme")
+    for _ in range(500):  # bounded: the refresh is one loopback request
+        if jwks.fetches == 2 and keys._inflight is not None and keys._inflight.done():
+            break
+        await asyncio.sleep(0.01)
+    assert jwks.fetches == 2
+    assert revoked["kid"] == rsa.kid
+    assert await refused(check, rsa.token()) == "token not accepted: unknown key id"
+
+
+async def test_the_jwks_url_is_logged_without_credentials_or_query(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    keys = JwksKeys(url=f"http://gobe:pa55word@127.0.0.1:{port}/jwks.json?access_token=s3cr3t", clock=Clock())
+    with caplog.at_level(logging.ERROR, logger="guards.auth"):
+        await keys.start()
+    line = "\n".join(r.getMessage() for r in caplog.records if r.name == "guards.auth")
+    assert f"http://127.0.0.1:{port}/jwks.json could not be fetched" in line
+    assert "pa55word" not in line and "s3cr3t" not in line
