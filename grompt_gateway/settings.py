@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from grompt_gateway.config import GatewaySettings, SettingsError
+from grompt_gateway.observability.log_capture import capture_plain_text_output
 from grompt_gateway.observability.log_json import logging_config
 
 try:
@@ -66,3 +67,5 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP
 
 LOGGING = logging_config(GATEWAY.log_level)
 LOGGING_CONFIG = "logging.config.dictConfig"
+# Tracebacks and warnings that Python would print as plain text go through the JSON formatter too.
+capture_plain_text_output()

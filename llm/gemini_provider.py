@@ -109,6 +109,9 @@ class GeminiProvider:
             top_p=options.top_p,
             max_output_tokens=options.max_tokens,
             stop_sequences=list(options.stop_sequences) if options.stop_sequences else None,
+            # The gateway sends no tools: with function calling off at its source, genai skips its
+            # function-calling loop and its "AFC is enabled" INFO line on every call.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         return self._client.aio.chats.create(model=self._model, config=config)
 

@@ -11,7 +11,8 @@ from typing import Any, Final
 
 import orjson
 
-from grompt_gateway.observability.request_context import REQUEST_ID
+from grompt_gateway.observability.one_line import ExceptionsOnly, OneLinePerRequest
+from grompt_gateway.observability.request_context import LINE_WRITTEN, REQUEST_ID
 
 _SECRET_PATTERNS: Final = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"
@@ -20,6 +21,12 @@ _SECRET_PATTERNS: Final = re.compile(
 )
 _MAX_FIELD_CHARS: Final = 2_000
 _STANDARD_ATTRS: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn's ANSI-coloured copy of its message; our own bookkeeping.
+_NOT_LOGGED: Final = frozenset({"req_id", "color_message", LINE_WRITTEN})
+_PLAIN: Final = (str, int, float, bool, type(None), list, dict)
+# Loggers that would log request bodies, headers or URLs at DEBUG/INFO: kept at WARNING whatever LOG_LEVEL.
+_QUIET_LIBRARIES: Final = ("openai", "anthropic", "google_genai", "httpx", "httpcore", "httpx2", "httpcore2",
+                           "aiohttp", "urllib3", "hpack", "multipart", "websockets", "watchfiles")
 
 
 def redact(text: str) -> str:
@@ -57,7 +64,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and key != "req_id":
+            # Plain values only: objects (Django's ``request``) print the URL with its query string.
+            if key not in _STANDARD_ATTRS and key not in _NOT_LOGGED and isinstance(value, _PLAIN):
                 line[key] = value
         if record.exc_info and record.exc_info[0] is not None:
             # The exception type only: tracebacks can quote prompt text or headers.
@@ -66,23 +74,26 @@ class JsonFormatter(logging.Formatter):
 
 
 def logging_config(level: str) -> dict[str, Any]:
-    """Return the dictConfig for LOG_LEVEL: JSON on stdout for our loggers, Django's and uvicorn's."""
+    """Return the dictConfig for LOG_LEVEL: every logger (ours, Django's, uvicorn's, the SDKs',
+    asyncio's) writes JSON to stdout through one handler, one line per request."""
+    level = level.upper()
     handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
-               "formatter": "json", "filters": ["redact"]}
+               "formatter": "json", "filters": ["redact", "one_line"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": RedactingFilter}},
+        "filters": {"redact": {"()": RedactingFilter}, "one_line": {"()": OneLinePerRequest},
+                    "exceptions_only": {"()": ExceptionsOnly}},
         "formatters": {"json": {"()": JsonFormatter}},
         "handlers": {"stdout": handler},
-        "root": {"handlers": ["stdout"], "level": level.upper()},
+        "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             "django": {"level": "WARNING"},
+            "django.request": {"level": "WARNING", "filters": ["exceptions_only"]},
             # uvicorn's own access line is replaced by ours (stack/access.py); its other lines become JSON too.
-            "uvicorn": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
-            "uvicorn.error": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
+            "uvicorn": {"handlers": ["stdout"], "level": level, "propagate": False},
+            "uvicorn.error": {"handlers": ["stdout"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": [], "propagate": False},
-            "httpx": {"level": "WARNING"},
-            "httpx2": {"level": "WARNING"},
+            **{name: {"level": "WARNING"} for name in _QUIET_LIBRARIES},
         },
     }

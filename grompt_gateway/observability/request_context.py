@@ -14,6 +14,8 @@ from typing import Any, Final
 
 REQUEST_ID: Final[ContextVar[str]] = ContextVar("grompt_request_id", default="-")
 ACCESS_FIELDS: Final[ContextVar[dict[str, Any] | None]] = ContextVar("grompt_access_fields", default=None)
+# Set in a request's fields once its access line is written; later records are lines of their own.
+LINE_WRITTEN: Final = "_line_written"
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 

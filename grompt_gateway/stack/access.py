@@ -14,7 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grompt_gateway.http_errors import send_error, unhandled
 from grompt_gateway.observability.metrics import REQUEST_LATENCY, REQUESTS, route_label
-from grompt_gateway.observability.request_context import ACCESS_FIELDS, REQUEST_ID, sanitise_request_id
+from grompt_gateway.observability.request_context import (
+    ACCESS_FIELDS,
+    LINE_WRITTEN,
+    REQUEST_ID,
+    sanitise_request_id,
+)
 from guards.asgi import header
 
 access_log = logging.getLogger("grompt_gateway.access")
@@ -73,3 +78,4 @@ class AccessLayer:
                 "method": scope["method"], "path": scope["path"], "route": route, "status": status,
                 "bytes_out": state["bytes"], "lat_ms": round(elapsed_s * 1000, 2), **fields,
             })
+        fields[LINE_WRITTEN] = True

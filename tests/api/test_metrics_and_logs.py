@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from grompt_gateway.observability.log_json import JsonFormatter, RedactingFilter
+from grompt_gateway.observability.one_line import OneLinePerRequest
+from grompt_gateway.observability.request_context import ACCESS_FIELDS, LINE_WRITTEN
 from mockllm import MockLLMServer
 from tests.support.gateway import GatewayThread
 from tests.support.sse import read_sse
@@ -129,3 +131,31 @@ def test_metrics_hold_no_families_of_subsystems_the_gateway_does_not_run(gateway
     # Our own labelled families are empty until their first event; nobody else's may be.
     assert [f for f in empty if not f.startswith("grompt_gateway_")] == []
     assert "django_model_" not in text and "django_migrations_" not in text
+
+
+def test_a_record_logged_during_a_request_joins_its_access_line() -> None:
+    record = logging.makeLogRecord({"name": "django.request", "levelname": "ERROR", "msg": "boom %s",
+                                    "args": ("/v1/x",), "exc_info": (ValueError, ValueError(), None)})
+    fields: dict[str, object] = {}
+    token = ACCESS_FIELDS.set(fields)
+    try:
+        assert OneLinePerRequest().filter(record) is False
+        fields[LINE_WRITTEN] = True  # a task that outlives its request logs a line of its own
+        assert OneLinePerRequest().filter(record) is True
+    finally:
+        ACCESS_FIELDS.reset(token)
+    assert fields["logs"] == [{"logger": "django.request", "level": "error", "msg": "boom /v1/x",
+                               "exc_type": "ValueError"}]
+    assert OneLinePerRequest().filter(record) is True  # outside any request: start-up, shutdown
+
+
+def test_log_lines_hold_plain_values_only() -> None:
+    class Request:
+        def __str__(self) -> str:
+            return "<ASGIRequest: GET '/v1/generate/stream?user=secret-prompt'>"
+
+    record = logging.makeLogRecord({"name": "django.request", "msg": "Bad Gateway", "request": Request(),
+                                    "status_code": 502, "color_message": "\x1b[1mBad\x1b[0m"})
+    line = json.loads(JsonFormatter().format(record))
+    assert line["status_code"] == 502
+    assert "request" not in line and "color_message" not in line

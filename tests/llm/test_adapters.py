@@ -3,6 +3,7 @@ the native request fields every option becomes (asserted on the body the mock re
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -181,3 +182,17 @@ async def sent_body(
     (request,) = mock.requests_for(pid)
     body: dict[str, Any] = request.body
     return body
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_gemini_calls_have_function_calling_off_and_log_nothing(
+    registry: ProviderRegistry, mock: MockLLMServer, stream: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The gateway sends no tools; genai would otherwise log "AFC is enabled …" at INFO on every call.
+    caplog.set_level(logging.INFO, logger="google_genai")
+    adapter = port(registry, "gemini", "gemini-2.5-flash")
+    if stream:
+        assert [chunk async for chunk in adapter.stream(PROMPT)]
+    else:
+        await adapter.generate(PROMPT)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("google_genai")] == []
