@@ -38,7 +38,7 @@ from guards import BodyLimit, Deadline, RateLimit
 from proxy.routes import PREFIX as PROXY_PREFIX
 from proxy.routes import ProxyRoute
 
-# The paid routes: model calls and the GoBE pass-through (API.md § Endpoints); never health, metrics, docs.
+# The paid routes: model calls and the GoBE pass-through (docs/api.md § Endpoints); never health, metrics, docs.
 RATE_LIMITED_PREFIXES: Final = ("/v1/generate", PROXY_PREFIX)
 # The gateway's own paid routes, where GoBE's bearer tokens are verified (API.md § Callers: who may spend).
 # Not the proxy: it forwards Authorization untouched and GoBE checks its own routes.

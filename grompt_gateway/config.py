@@ -1,4 +1,4 @@
-"""GatewaySettings: every setting of API.md, typed, read once from the environment and an optional
+"""GatewaySettings: every setting of docs/api.md, typed, read once from the environment and an optional
 ``.env`` file (the process environment wins). Django-free, so tests build it directly.
 
 A bad value stops start-up with one line naming the variable, in starlette's wording:

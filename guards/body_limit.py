@@ -1,5 +1,5 @@
 """``MAX_BODY_BYTES`` for the API, enforced before Django reads the body (it reads all of it before
-any view runs, STACK-NOTES §9): by ``Content-Length`` up front, and by counting chunked bodies."""
+any view runs): by ``Content-Length`` up front, and by counting chunked bodies."""
 
 from __future__ import annotations
 

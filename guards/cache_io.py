@@ -2,7 +2,7 @@
 
 The in-process cache (LocMem) costs microseconds and runs inline; a network cache (Redis) blocks for a
 round trip per call, so it runs in a worker thread (``thread_sensitive=False``: calls must not queue
-behind one shared thread; STACK-NOTES §6).
+behind one shared thread).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 token, else an ``X-Org-Id`` set by a trusted proxy, else the client's IP address.
 
 ``X-Org-Id`` and ``X-Forwarded-For`` are believed only from a peer in ``TRUSTED_PROXIES``, so a client can
-never pick its own bucket by sending either header (API.md § Headers, § Callers: who may spend).
+never pick its own bucket by sending either header (docs/api.md § Headers, § Who is counted).
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ class MultiAIWrapper:
         return self.resolve(provider=None, model=None)
 
     def resolve(self, *, provider: str | None, model: str | None) -> tuple[ProviderId, str]:
-        """Return the provider and model for a request (API.md: fall back to the defaults).
+        """Return the provider and model for a request (docs/api.md: fall back to the defaults).
 
         Without a model, a provider uses DEFAULT_MODEL when that model is its own (listed, or the
         default provider's and listed nowhere else), else the first model of its list.

@@ -1,4 +1,4 @@
-"""The provider port (API.md § Provider contracts) and the stream it returns.
+"""The provider port (docs/api.md § Types) and the stream it returns.
 
 Imports only the standard library and ``llm.types``: never django, ninja or the SDKs.
 """

@@ -1,4 +1,4 @@
-"""The provider contract's value types, translated one to one from API.md (and the front end's TypeScript).
+"""The provider contract's value types, translated one to one from the front end's TypeScript (docs/api.md § Types).
 
 Imports only the standard library: never django, ninja, grompt_gateway, proxy or guards.
 Python names are snake_case; ``to_json`` renders the contract's camelCase.

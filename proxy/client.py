@@ -19,7 +19,7 @@ from proxy.errors import GoBEConnectionError, GoBETimeout
 
 Headers = list[tuple[bytes, bytes]]
 
-# What the PWA may tell GoBE (API.md § Headers): credentials, content negotiation, conditional and
+# What the PWA may tell GoBE (docs/api.md § Headers): credentials, content negotiation, conditional and
 # range requests. Everything else (hop-by-hop, Host, Cookie, Forwarded, Expect, our own
 # Idempotency-Key and friends) stays here. Accept-Encoding travels because bodies are relayed raw.
 # X-Org-Id travels only from a trusted proxy, like X-Forwarded-For: a client never names its own org.

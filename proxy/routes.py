@@ -1,6 +1,6 @@
 """``ProxyRoute``: the raw ASGI route for ``/v1/proxy/*`` placed in front of Django, streaming both ways.
 
-Django reads a whole request body before any view runs (STACK-NOTES §9), so the proxy lives here: the
+Django reads a whole request body before any view runs, so the proxy lives here: the
 upload goes from ``receive()`` straight into httpx, the answer from ``aiter_raw()`` straight to ``send``.
 Errors are raised before ``http.response.start`` and rendered by whatever wraps us (the gateway's access layer).
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from types import TracebackType
 from typing import Any, Final
 
 import orjson
@@ -68,9 +69,21 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD_ATTRS and key not in _NOT_LOGGED and isinstance(value, _PLAIN):
                 line[key] = value
         if record.exc_info and record.exc_info[0] is not None:
-            # The exception type only: tracebacks can quote prompt text or headers.
+            # The exception's type and where it was raised, never its message or a traceback's
+            # values: they can quote prompt text or headers.
             line["exc_type"] = record.exc_info[0].__name__
+            line["exc_at"] = _raised_at(record.exc_info[2])
         return orjson.dumps(line, default=str).decode()
+
+
+def _raised_at(tb: TracebackType | None) -> str | None:
+    """``file:line in function`` of the innermost frame."""
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
 
 
 def logging_config(level: str) -> dict[str, Any]:

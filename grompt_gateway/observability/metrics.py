@@ -1,4 +1,4 @@
-"""Prometheus metrics of the gateway (API.md § Observability), on the default registry that
+"""Prometheus metrics of the gateway (docs/api.md § Metrics), on the default registry that
 django-prometheus exports at ``/metrics``. Label values are bounded: routes come from a fixed table,
 models not listed in the settings are recorded as ``other``.
 """

@@ -154,7 +154,7 @@
     for (const name of ["provider", "model", "system", "user", "temperature", "topP", "maxTokens"]) {
       if (input[name] !== undefined) query.append(name, String(input[name]));
     }
-    for (const sequence of input.stop) query.append("stop", sequence); // API.md: `stop` may repeat
+    for (const sequence of input.stop) query.append("stop", sequence); // docs/api.md: `stop` may repeat
     return query;
   }
 
@@ -246,7 +246,7 @@
   }
 
   // EventSource: the gateway answers a reconnect with 204, but closing on done/error means the browser
-  // never even tries (API.md § The SSE stream).
+  // never even tries (docs/api.md § The event stream).
   function streamWithEventSource(run, input) {
     const url = `/v1/generate/stream?${streamQuery(input)}`;
     const source = new EventSource(url);

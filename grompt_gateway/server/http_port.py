@@ -1,4 +1,4 @@
-"""The HTTP server port (API.md § Provider contracts, ``HttpServerPort``), translated one to one from
+"""The HTTP server port (``HttpServerPort``, docs/api.md), translated one to one from
 the front end's TypeScript. Framework-free: handlers written against it never see Django.
 """
 

@@ -2,7 +2,7 @@
 request signals and ``response.close()`` run inline.
 
 Stock Django wraps every request in a fresh thread-sensitive context (two thread starts per request,
-STACK-NOTES §10), then hops to a thread twice more: for the sync ``request_started`` receivers and for
+measured), then hops to a thread twice more: for the sync ``request_started`` receivers and for
 ``response.close()``, which sends ``request_finished``. With no database those receivers are Django's
 no-op housekeeping (``close_old_connections``, ``reset_queries``, ``close_caches``, ``reset_urlconf``),
 and each hop costs a thread wake-up and a GIL hand-over on every request. The gateway runs nothing

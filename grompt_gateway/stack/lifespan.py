@@ -1,5 +1,5 @@
 """ASGI lifespan for Django, which has none: start the shared clients before the first request and
-close them after the last (STACK-NOTES §9, pitfall 15)."""
+close them after the last."""
 
 from __future__ import annotations
 

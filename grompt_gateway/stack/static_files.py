@@ -5,7 +5,7 @@ The URL → file map is built once, at start-up, from Django's staticfiles finde
 folder, so no request path can reach any other file. whitenoise decides every header (content type,
 ETag, Last-Modified, 304, Range, HEAD); this layer moves the bytes, with all file work off the event
 loop. whitenoise's own middleware is not used: it is a sync ``MiddlewareMixin``, a thread hop on
-every API request (STACK-NOTES §4, §10).
+every API request.
 """
 
 from __future__ import annotations

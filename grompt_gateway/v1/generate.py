@@ -83,7 +83,7 @@ def _reserve(services: Services, call: GenCall, *, client_key: str) -> Awaitable
 
 
 async def _idempotent(services: Services, call: GenCall, ctx: RequestContext, *, key: str) -> ResponsePayload:
-    """``Idempotency-Key`` (API.md § Headers): one provider call per key, body and client; repeats replay it."""
+    """``Idempotency-Key`` (docs/api.md § Headers): one provider call per key, body and client; repeats replay it."""
 
     client_key = client_key_of(services, ctx)
 
@@ -130,7 +130,7 @@ async def generate_stream(ctx: RequestContext) -> ResponsePayload:
 
 async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> ResponsePayload:
     if "last-event-id" in ctx.headers:
-        # A browser's automatic reconnect: never pay for the same generation twice (API.md § SSE).
+        # A browser's automatic reconnect: never pay for the same generation twice (docs/api.md § The event stream).
         annotate(reconnect_refused=True)
         return ResponsePayload(status=204, body=None)
     hold = await _reserve(services, call, client_key=client_key_of(services, ctx))

@@ -23,15 +23,20 @@ SSE_EXAMPLE: Final = (
     'id: 7f3a:2\ndata: {"type":"chunk","text":"Hel"}\n\n'
     'id: 7f3a:3\ndata: {"type":"done","finishReason":"stop","usage":{"prompt":5,"completion":2,"total":7}}\n\n'
 )
-# One event of the stream (OpenAPI 3.1 has no schema for a sequence of events; each one is described).
+# OpenAPI before 3.2 (which adds ``itemSchema``) reads an event stream's ``schema`` as the shape of one
+# event: its ``id`` and its ``data``, a JSON ``StreamEvent`` (JSON Schema's contentMediaType/contentSchema).
 SSE_CONTENT: Final = {"text/event-stream": {
     "schema": {
         "type": "object", "required": ["id", "data"],
-        "description": "Each event is an `id: <requestId>:<n>` line and one `data:` line holding a JSON "
+        "description": "One event: an `id: <requestId>:<n>` line and one `data:` line holding a JSON "
                        "`StreamEvent`: `start` (with the first chunk), then `chunk`s, then `done` or `error` "
                        "(a stream that fails before any text sends only `error`). `: ping` comment lines "
                        "keep an idle stream open.",
-        "properties": {"id": {"type": "string"}, "data": {"$ref": _REF.format(model="StreamEvent")}},
+        "properties": {
+            "id": {"type": "string"},
+            "data": {"type": "string", "contentMediaType": "application/json",
+                     "contentSchema": {"$ref": _REF.format(model="StreamEvent")}},
+        },
     },
     "example": SSE_EXAMPLE,
 }}

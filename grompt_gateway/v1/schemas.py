@@ -1,4 +1,4 @@
-"""Ninja schemas of the /v1 API: the contract's JSON shapes, camelCase on the wire (API.md)."""
+"""Ninja schemas of the /v1 API: the contract's JSON shapes, camelCase on the wire (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class ErrorDetail(Schema):
 
 
 class ErrorOut(CamelSchema):
-    """Every error (API.md § Errors)."""
+    """Every error (docs/api.md § Errors)."""
 
     error: ErrorDetail
     request_id: str

@@ -1,4 +1,4 @@
-"""SSE framing and the relay from a provider stream to the socket (API.md § The SSE stream).
+"""SSE framing and the relay from a provider stream to the socket (docs/api.md § The event stream).
 
 One producer task reads the provider stream into a small queue; the response body reads the queue.
 That gives, without a task or timer per chunk: chunks written the moment they arrive, ``: ping``

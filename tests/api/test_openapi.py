@@ -95,7 +95,9 @@ def test_json_answers_and_bodies_name_their_schemas(spec: dict[str, Any]) -> Non
 def test_the_event_stream_is_text_event_stream_with_its_event_schemas(spec: dict[str, Any], path: str,
                                                                       method: str) -> None:
     media = spec["paths"][path][method]["responses"]["200"]["content"]["text/event-stream"]
-    assert media["schema"]["properties"]["data"]["$ref"] == "#/components/schemas/StreamEvent"
+    data = media["schema"]["properties"]["data"]
+    assert data["contentMediaType"] == "application/json"
+    assert data["contentSchema"]["$ref"] == "#/components/schemas/StreamEvent"
     schemas = spec["components"]["schemas"]
     event = schemas["StreamEvent"]
     assert event["discriminator"]["propertyName"] == "type"

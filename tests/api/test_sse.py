@@ -1,4 +1,4 @@
-"""SSE streaming (API.md § The SSE stream): event sequence, live arrival, heartbeats, errors on both
+"""SSE streaming (docs/api.md § The event stream): event sequence, live arrival, heartbeats, errors on both
 sides of the first byte, reconnects, and cancellation of the upstream when the client leaves."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""X-Org-Id picks the bucket only from a peer in TRUSTED_PROXIES (API.md § Headers): rotating it from anywhere
+"""X-Org-Id picks the bucket only from a peer in TRUSTED_PROXIES (docs/api.md § Headers): rotating it from anywhere
 else buys nothing, for the rate limit and the idempotency scope alike."""
 
 from __future__ import annotations

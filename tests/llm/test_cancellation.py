@@ -1,6 +1,6 @@
 """Deadlines and cancellation close the upstream request at once: the mock upstream sees its client go.
 
-Cost protection (API.md § SSE): no tokens are paid for nobody. "Promptly" is asserted with a generous
+Cost protection (docs/api.md § The event stream): no tokens are paid for nobody. "Promptly" is asserted with a generous
 bound; the tests themselves end as soon as the mock has seen the disconnect.
 """
 

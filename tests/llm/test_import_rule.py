@@ -1,4 +1,4 @@
-"""llm/ imports no web framework and no other package of the gateway (STYLE.md § 3.2, llm/README.md)."""
+"""llm/ imports no web framework and no other package of the gateway (llm/README.md)."""
 
 from __future__ import annotations
 

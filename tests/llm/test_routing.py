@@ -1,4 +1,4 @@
-"""MultiAI's choice of provider and model (API.md: request, then defaults), and what it lists."""
+"""MultiAI's choice of provider and model (docs/api.md: request, then defaults), and what it lists."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def start_process(args: Sequence[str], *, env: Mapping[str, str]) -> subprocess.
     )
 
 
-def wait_healthy(url: str, process: subprocess.Popen[str], *, timeout_s: float = 20.0) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[str], *, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,7 +1,7 @@
 """``manage.py runserver``: the same ASGI app as production, under uvicorn, with autoreload.
 
 Django's own runserver is WSGI: it buffers SSE, misses client disconnects and breaks shared async
-clients (STACK-NOTES §4, pitfall 12), so development would not behave like production.
+clients, so development would not behave like production.
 """
 
 from __future__ import annotations
