@@ -51,7 +51,7 @@ class GatewayThread:
         await self._stop.wait()
         await self.server.stop()
 
-    def start(self, timeout_s: float = 15.0) -> GatewayThread:
+    def start(self, timeout_s: float = 60.0) -> GatewayThread:
         self._thread.start()
         if not self._ready.wait(timeout_s):
             raise TimeoutError("gateway did not start")
