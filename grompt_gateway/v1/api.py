@@ -11,7 +11,7 @@ from ninja.errors import HttpError, ValidationError
 from grompt_gateway.http_errors import NotFound, django_response, unhandled
 from grompt_gateway.observability.request_context import REQUEST_ID
 from grompt_gateway.v1.openapi import GatewayAPI
-from grompt_gateway.v1.strict_input import StrictQueryParser, validation_message
+from grompt_gateway.v1.strict_input import StrictParser, validation_message
 from guards.errors import PayloadTooLarge
 from llm.errors import GatewayError, InvalidRequest
 
@@ -37,7 +37,7 @@ api = GatewayAPI(
     urls_namespace="v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
-    parser=StrictQueryParser(),
+    parser=StrictParser(),
 )
 
 

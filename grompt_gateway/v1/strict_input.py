@@ -1,12 +1,13 @@
-"""How the /v1 API reads input strictly (docs/api.md § POST /v1/generate): a query parameter given more
-than once is refused unless it is a list, and a refusal names the field and the rule, never the value
-(which may be prompt text)."""
+"""How the /v1 API reads input strictly (docs/api.md § POST /v1/generate): bodies are RFC 8259 JSON (no
+``NaN``, no lone surrogates), a query parameter given more than once is refused unless it is a list, and
+a refusal names the field and the rule, never the value (which may be prompt text)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+import orjson
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from ninja.parser import Parser
@@ -29,8 +30,13 @@ _BY_TYPE: Final = {
 }
 
 
-class StrictQueryParser(Parser):
-    """Ninja's parser, refusing a repeated single-valued query parameter instead of keeping the last."""
+class StrictParser(Parser):
+    """Ninja's parser with orjson for bodies (Python's ``json`` takes ``NaN`` and lone surrogates, which
+    no provider accepts), refusing a repeated single-valued query parameter instead of keeping the last.
+    A body that does not parse is answered "malformed request body" by the API's error handler."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return orjson.loads(request.body)
 
     def parse_querydict(self, data: MultiValueDict[str, Any], list_fields: list[str],
                         request: HttpRequest) -> dict[str, Any]:

@@ -51,6 +51,18 @@ def test_wrong_json_types_are_refused_not_coerced(gateway: GatewayThread, mock_l
     _refused(httpx.post(f"{gateway.url}/v1/generate", json=body), mock_llm, message=message)
 
 
+@pytest.mark.parametrize("raw", [
+    b'{"user": "hi", "options": {"temperature": NaN}}',
+    b'{"user": "hi", "system": "\\udfff"}',
+    b'{"user": "\\ud800 lone"}',
+    b"\xff\xfe{}",
+])
+def test_a_body_that_is_not_rfc_8259_json_is_refused(gateway: GatewayThread, mock_llm: MockLLMServer,
+                                                     raw: bytes) -> None:
+    response = httpx.post(f"{gateway.url}/v1/generate", content=raw, headers={"content-type": "application/json"})
+    _refused(response, mock_llm, message="malformed request body")
+
+
 def test_an_empty_body_is_refused(gateway: GatewayThread, mock_llm: MockLLMServer) -> None:
     response = httpx.post(f"{gateway.url}/v1/generate", headers={"content-type": "application/json"})
     _refused(response, mock_llm, message="body: must be a JSON object")
