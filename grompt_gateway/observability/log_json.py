@@ -20,6 +20,8 @@ _SECRET_PATTERNS: Final = re.compile(
     r"|\b(sk-ant-|sk-proj-|sk-|AIza|xai-|gsk_)[A-Za-z0-9_-]{6,}"
     r"|((?:api[_-]?key|authorization|x-api-key|x-goog-api-key|cookie|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"
 )
+# A path's query string (uvicorn logs refused WebSocket handshakes with it): its values may be prompt text.
+_QUERY: Final = re.compile(r"(/[^\s\"'?#]*)\?[^\s\"'#]+")
 _MAX_FIELD_CHARS: Final = 2_000
 _STANDARD_ATTRS: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 # uvicorn's ANSI-coloured copy of its message; our own bookkeeping.
@@ -31,9 +33,10 @@ _QUIET_LIBRARIES: Final = ("openai", "anthropic", "google_genai", "httpx", "http
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like a credential with a marker."""
+    """Replace anything that looks like a credential, and every query string, with a marker."""
     if len(text) > _MAX_FIELD_CHARS:
         text = text[:_MAX_FIELD_CHARS] + "…"
+    text = _QUERY.sub(r"\1?[query]", text)
     return _SECRET_PATTERNS.sub(lambda m: (m.group(1) or m.group(3) or "") + "[redacted]", text)
 
 

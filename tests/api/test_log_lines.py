@@ -6,6 +6,7 @@ value, a cookie or a query value."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -71,7 +72,18 @@ def _traffic(base: str) -> list[str]:
                       params={"user": _say("chunks=200 gap_ms=50")}, timeout=30) as response:
         next(response.iter_raw())  # the client leaves after the first bytes
     call("GET", "/v1/health")
+    _refused_websocket(base, target=f"/v1/generate/stream?user={QUERY}")
     return sent
+
+
+def _refused_websocket(base: str, *, target: str) -> None:
+    """A WebSocket handshake never reaches the access layer; uvicorn logs its refusal (with the query)."""
+    host, port = base.removeprefix("http://").split(":")
+    request = (f"GET {target} HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request.encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 403")
 
 
 def _lines(text: str) -> list[dict[str, Any]]:

@@ -159,3 +159,10 @@ def test_log_lines_hold_plain_values_only() -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["status_code"] == 502
     assert "request" not in line and "color_message" not in line
+
+
+def test_query_strings_never_reach_a_line() -> None:
+    record = logging.makeLogRecord({"name": "uvicorn.error", "msg": '%s - "WebSocket %s" 403',
+                                    "args": ("127.0.0.1:5", "/v1/generate/stream?user=my+secret+prompt&x=1")})
+    assert RedactingFilter().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "WebSocket /v1/generate/stream?[query]" 403'
