@@ -37,7 +37,7 @@ class GenCall:
     model: str
     input: GenInput
     options: GenOptions
-    fallback: bool = False  # the default route: FALLBACK_PROVIDERS may serve (API.md § Fallback)
+    fallback: bool = False  # the default route: FALLBACK_PROVIDERS may serve (docs/api.md § Fallback)
 
 
 def _resolve(services: Services, *, provider: ProviderId | None, model: str | None, system: str | None,

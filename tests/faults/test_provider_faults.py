@@ -1,4 +1,4 @@
-"""Each provider wire misbehaving at the mock (API.md § Errors): through a real gateway, every fault ends in a
+"""Each provider wire misbehaving at the mock (docs/api.md § Errors): through a real gateway, every fault ends in a
 contract outcome, for JSON and for streams: a JSON error status before the first chunk, an ``error`` event after
 it, never ``done`` for a cut stream, never a 500. Faults are ``[mock ...]`` directives (mockllm/README.md)."""
 
