@@ -40,7 +40,7 @@ from proxy.routes import ProxyRoute
 
 # The paid routes: model calls and the GoBE pass-through (docs/api.md § Endpoints); never health, metrics, docs.
 RATE_LIMITED_PREFIXES: Final = ("/v1/generate", PROXY_PREFIX)
-# The gateway's own paid routes, where GoBE's bearer tokens are verified (API.md § Callers: who may spend).
+# The gateway's own paid routes, where GoBE's bearer tokens are verified (docs/api.md § Headers, § Who is counted).
 # Not the proxy: it forwards Authorization untouched and GoBE checks its own routes.
 AUTHENTICATED_PREFIXES: Final = ("/v1/generate", "/v1/budget")
 

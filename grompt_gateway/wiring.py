@@ -86,7 +86,7 @@ class Services:
 
     @cached_property
     def token_verifier(self) -> TokenVerifier | None:
-        """GoBE's bearer tokens (API.md § Callers: who may spend); None while no key source is set."""
+        """GoBE's bearer tokens (docs/api.md § Headers, § Who is counted); None while no key source is set."""
         settings = self.settings
         keys = build_key_source(settings)
         if keys is None:

@@ -1,4 +1,4 @@
-"""GoBE's bearer tokens on the gateway's own paid routes (API.md § Callers: who may spend): the
+"""GoBE's bearer tokens on the gateway's own paid routes (docs/api.md § Headers, § Who is counted): the
 ``TokenVerifier`` (PyJWT: signature, algorithm allow-list, ``exp``/``nbf`` with a small leeway, issuer,
 audience) and the ``BearerAuth`` ASGI layer, which leaves the verified ``Caller`` in ``scope[CALLER_SCOPE]``
 for the client key, the handlers and the access line. Before the rate limit, so limits see the caller."""
