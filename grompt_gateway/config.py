@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Final, TypeVar, get_args
 from llm.types import PROVIDER_IDS, ProviderId
 
 T = TypeVar("T")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_MODELS: Final[Mapping[ProviderId, tuple[str, ...]]] = {
     "openai": ("gpt-5.4-mini", "gpt-5.5", "gpt-4.1-mini"),
@@ -102,6 +104,10 @@ class GatewaySettings:
     def budgets_on(self) -> bool:
         """Whether any client key has a token budget (then every provider call carries a completion cap)."""
         return bool(self.token_budget_per_minute or self.token_budget_per_day or self.token_budget_overrides)
+
+    def trusted_networks(self) -> tuple[IPNetwork, ...]:
+        """``TRUSTED_PROXIES`` as networks (validated at start-up): what wiring hands the guards."""
+        return tuple(_network(entry) for entry in self.trusted_proxies)
 
     def api_key(self, provider: ProviderId) -> str | None:
         return {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key,
@@ -219,13 +225,13 @@ def _validate(s: GatewaySettings) -> None:
         fail("LOG_LEVEL", s.log_level, "Must be DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     for name in ("openai_base_url", "anthropic_base_url", "gemini_base_url", "gobe_base_url"):
         url = getattr(s, name)
-        if url is not None and not url.startswith(("http://", "https://")):
+        if url is not None and not _is_http_url(url):
             fail(name.upper(), url, "Must be an http:// or https:// URL.")
     if s.cache_url is not None and not s.cache_url.startswith(("redis://", "rediss://", "locmem://")):
         fail("CACHE_URL", s.cache_url, "Must be redis://…, rediss://… or locmem://.")
     for entry in s.trusted_proxies:
         try:
-            ipaddress.ip_network(entry, strict=False)
+            _network(entry)
         except ValueError:
             fail("TRUSTED_PROXIES", entry, "Not a valid IP address or network.")
     try:
@@ -297,6 +303,25 @@ def _validate_fallback(s: GatewaySettings, fail: Callable[[str, object, str], No
         fail("FALLBACK_PROVIDERS", raw, "Lists a provider twice.")
     if s.default_provider in s.fallback_providers:
         fail("FALLBACK_PROVIDERS", raw, f"Lists DEFAULT_PROVIDER ({s.default_provider}), which is always tried first.")
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _network(entry: str) -> IPNetwork:
+    return ipaddress.ip_network(entry.strip(), strict=False)
+
+
+def cache_config(cache_url: str | None) -> dict[str, Any]:
+    """The Django cache entry for ``CACHE_URL``: Redis (shared by every process), else local memory."""
+    if cache_url and cache_url.startswith(("redis://", "rediss://")):
+        # redis-py has no connect timeout by default: an unreachable Redis would hold requests for minutes.
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url,
+                "KEY_PREFIX": "grompt", "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "grompt-gateway",
+            "OPTIONS": {"MAX_ENTRIES": 100_000}}
 
 
 assert set(get_args(ProviderId)) == set(DEFAULT_MODELS)

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from grompt_gateway.config import GatewaySettings, SettingsError
+from grompt_gateway.config import GatewaySettings, SettingsError, cache_config
 from grompt_gateway.observability.log_capture import capture_plain_text_output
 from grompt_gateway.observability.log_json import logging_config
 
@@ -45,17 +45,8 @@ MIDDLEWARE = [
 ]
 
 
-def _caches(cache_url: str | None) -> dict[str, Any]:
-    if cache_url and cache_url.startswith(("redis://", "rediss://")):
-        # redis-py has no connect timeout by default: an unreachable Redis would hold requests for minutes.
-        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": cache_url,
-                            "KEY_PREFIX": "grompt",
-                            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}}}
-    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                        "LOCATION": "grompt-gateway", "OPTIONS": {"MAX_ENTRIES": 100_000}}}
-
-
-CACHES = _caches(GATEWAY.cache_url)
+# What Django itself would use; the gateway builds its own cache from the same settings (wiring.py).
+CACHES = {"default": cache_config(GATEWAY.cache_url)}
 
 # MAX_BODY_BYTES is the one body limit: the ASGI guard enforces it exactly (Content-Length and chunked),
 # and Django's own check (2.5 MB by default, which answered below a larger MAX_BODY_BYTES) follows it.

@@ -1,8 +1,10 @@
 """Composition root: the only place objects are built from settings (cosmicpython's bootstrap).
 
 ``Services`` holds what lives as long as the process: the provider registry and MultiAI wrapper
-(one SDK client per provider), the GoBE client, the guards' stores. The application binds the running
-application's services to each request through ``CURRENT``.
+(one SDK client per provider), the GoBE client, the guards' cache and stores. The application binds
+its services to each request through ``CURRENT`` and handlers read them with ``current_services()``:
+the Ninja API is one per process and shared by every application in it, so services cannot be bound
+when routes are registered.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from contextvars import ContextVar
 from functools import cached_property
 from typing import TYPE_CHECKING, Final
 
-from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.utils.module_loading import import_string
 
-from grompt_gateway.config import GatewaySettings, parse_budget_overrides
+from grompt_gateway.config import GatewaySettings, cache_config, parse_budget_overrides
 from grompt_gateway.drain import Drain
 from grompt_gateway.observability.llm_metrics import record_fallback
 from grompt_gateway.observability.metrics import BUDGET_REJECTIONS, UPSTREAM_ERRORS
@@ -78,11 +81,15 @@ class Services:
             self._closers.insert(0, self._gobe.aclose)
         return self._gobe
 
-    # The guards: built from the settings the app was configured with, on Django's default cache
+    # The guards: built from the settings the app was configured with, on the cache CACHE_URL names
     # (LocMem: per process; Redis: shared by every process, guards/README.md). Nothing to close.
     @cached_property
+    def cache(self) -> BaseCache:
+        return build_cache(self.settings)
+
+    @cached_property
     def client_keys(self) -> ClientKeys:
-        return ClientKeys(trusted_proxies=self.settings.trusted_proxies)
+        return ClientKeys(trusted_proxies=self.settings.trusted_networks())
 
     @cached_property
     def token_verifier(self) -> TokenVerifier | None:
@@ -98,17 +105,17 @@ class Services:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(rps=self.settings.rate_limit_rps, cache=caches["default"])
+        return RateLimiter(rps=self.settings.rate_limit_rps, cache=self.cache)
 
     @cached_property
     def idempotency(self) -> IdempotencyStore:
         settings = self.settings
-        return IdempotencyStore(cache=caches["default"], ttl_s=settings.idempotency_ttl_s,
+        return IdempotencyStore(cache=self.cache, ttl_s=settings.idempotency_ttl_s,
                                 wait_s=settings.request_timeout_ms / 1000)
 
     @cached_property
     def budget(self) -> TokenBudget:
-        return build_budget(self.settings)
+        return build_budget(self.settings, cache=self.cache)
 
     async def aclose(self) -> None:
         """Close every shared client; safe to call twice."""
@@ -144,11 +151,11 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
     )
 
 
-def build_budget(settings: GatewaySettings, *, clock: Callable[[], float] | None = None,
-                 store: BudgetStore | None = None) -> TokenBudget:
-    """Token budgets on the default cache. A reservation outlives the longest call (a whole stream, or a
-    request with its retries) by a minute, then stops counting: its process must have died."""
-    cache = caches["default"]
+def build_budget(settings: GatewaySettings, *, cache: BaseCache | None = None,
+                 clock: Callable[[], float] | None = None, store: BudgetStore | None = None) -> TokenBudget:
+    """Token budgets on the guards' cache (``CACHE_URL``). A reservation outlives the longest call (a whole
+    stream, or a request with its retries) by a minute, then stops counting: its process must have died."""
+    cache = cache if cache is not None else build_cache(settings)
     overrides = {key: BudgetLimits(per_minute=minute, per_day=day)
                  for key, (minute, day) in parse_budget_overrides(settings.token_budget_overrides).items()}
     longest_s = max(settings.stream_timeout_ms, settings.request_timeout_ms) / 1000
@@ -160,6 +167,15 @@ def build_budget(settings: GatewaySettings, *, clock: Callable[[], float] | None
         on_rejected=_budget_rejected,
         **({"clock": clock} if clock is not None else {}),
     )
+
+
+def build_cache(settings: GatewaySettings) -> BaseCache:
+    """The guards' cache, from ``CACHE_URL`` (as Django builds a ``CACHES`` entry). Local-memory caches
+    with one name share their data within a process, as Django's own default cache does."""
+    params = dict(cache_config(settings.cache_url))
+    backend = import_string(params.pop("BACKEND"))
+    cache: BaseCache = backend(params.pop("LOCATION"), params)
+    return cache
 
 
 def build_gobe(settings: GatewaySettings, *, trusted_peer: Callable[[str], bool]) -> GoBEClient:

@@ -23,21 +23,17 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_trusted_proxies(entries: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """Parse IPs and CIDRs; a bad entry fails with a line naming the setting."""
-    networks: list[IPNetwork] = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"TRUSTED_PROXIES has value {entry!r}. Not a valid IP address or network.") from None
-    return tuple(networks)
+def parse_trusted_proxies(entries: Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:
+    """IPs and CIDRs as networks; networks pass as they are. ``TRUSTED_PROXIES`` itself is validated
+    once, at start-up, by ``GatewaySettings``, which hands the parsed networks through wiring."""
+    return tuple(entry if isinstance(entry, ipaddress.IPv4Network | ipaddress.IPv6Network)
+                 else ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
 
 
 class ClientKeys:
     """Derive ``org:<id>``, ``user:<id>`` or ``ip:<address>`` from an ASGI scope."""
 
-    def __init__(self, *, trusted_proxies: Iterable[str] = ()) -> None:
+    def __init__(self, *, trusted_proxies: Iterable[str | IPNetwork] = ()) -> None:
         self._trusted = parse_trusted_proxies(trusted_proxies)
 
     def key_for(self, scope: Scope) -> str:

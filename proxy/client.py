@@ -47,7 +47,8 @@ _LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20,
 
 
 class GoBEClient:
-    """Forwards requests to ``base_url``; the path is always appended under it, never resolved."""
+    """Forwards requests to ``base_url`` (an http(s) URL with a host: ``GatewaySettings`` validates
+    ``GOBE_BASE_URL`` at start-up); the path is always appended under it, never resolved."""
 
     def __init__(
         self,
@@ -60,8 +61,6 @@ class GoBEClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = httpx.URL(base_url)
-        if self.base_url.scheme not in ("http", "https") or not self.base_url.host:
-            raise ValueError(f"GOBE_BASE_URL has value {base_url!r}. Must be an http:// or https:// URL.")
         # Writes wait on GoBE reading the upload, so they get the read budget; the pool the connect one.
         self.timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
                                      pool=connect_timeout_s)

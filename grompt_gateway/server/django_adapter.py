@@ -29,7 +29,7 @@ from grompt_gateway.server.http_port import (
     ResponsePayload,
 )
 from grompt_gateway.v1.openapi import SSE_CONTENT, error_responses
-from guards import CALLER_SCOPE, Caller
+from guards import CALLER_SCOPE, CLIENT_KEY_SCOPE, Caller
 from llm.errors import GatewayError
 
 
@@ -81,12 +81,18 @@ def to_context(request: HttpRequest, *, body: Any, params: Mapping[str, str]) ->
         body=body,
         raw=RawExchange(req=request),
         user=_user(request),
+        client_key=_scope(request).get(CLIENT_KEY_SCOPE),
     )
+
+
+def _scope(request: HttpRequest) -> dict[str, Any]:
+    scope: dict[str, Any] = getattr(request, "scope", None) or {}
+    return scope
 
 
 def _user(request: HttpRequest) -> RequestUser | None:
     """The caller the bearer-token layer verified (``guards.CALLER_SCOPE``), if any."""
-    caller: Caller | None = getattr(request, "scope", {}).get(CALLER_SCOPE)
+    caller: Caller | None = _scope(request).get(CALLER_SCOPE)
     return None if caller is None else RequestUser(id=caller.id, org=caller.org)
 
 

@@ -30,7 +30,8 @@ class RequestContext:
     """What a handler sees of a request. ``headers`` keys are lower-case.
 
     ``body`` is the validated input: the JSON body, or for a GET route declared with a query schema,
-    the validated query (``query`` keeps the raw values, repeated keys as lists).
+    the validated query (``query`` keeps the raw values, repeated keys as lists). ``client_key`` is the
+    key the guards count this client under (rate limit, idempotency), when a guard has set one.
     """
 
     method: HttpMethod
@@ -41,6 +42,7 @@ class RequestContext:
     body: Any = None
     raw: RawExchange | None = None
     user: RequestUser | None = None
+    client_key: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from grompt_gateway.observability.request_context import annotate
 from grompt_gateway.server.http_port import RequestContext, ResponsePayload
-from grompt_gateway.wiring import Services, current_services
-from guards import CLIENT_KEY_SCOPE, Reservation, TokenBudget
+from grompt_gateway.wiring import current_services
+from guards import Reservation, TokenBudget
 from guards.token_estimate import prompt_tokens, text_weight, tokens_of_weight
 from llm.types import GenInput, GenUsage
 
@@ -111,15 +111,18 @@ class CallBudget:
 
 
 
-def client_key_of(services: Services, ctx: RequestContext) -> str:
-    """The key the rate limit counted this request under (its org, else its IP): budgets use it too."""
-    scope = ctx.raw.req.scope if ctx.raw is not None else {}
-    key: str = scope.get(CLIENT_KEY_SCOPE) or services.client_keys.key_for(scope)
-    return key
+# The key of a request no guard has keyed (a server built without the gateway's stack).
+UNKEYED = "ip:unknown"
+
+
+def client_key_of(ctx: RequestContext) -> str:
+    """The key the rate limit counted this request under (its caller, org or IP): budgets and
+    idempotency use it too."""
+    return ctx.client_key or UNKEYED
 
 
 async def budget(ctx: RequestContext) -> ResponsePayload:
     """``GET /v1/budget``: the caller's token budget windows (``[]`` when it has none)."""
     services = current_services()
-    windows = await services.budget.state(client_key_of(services, ctx))
+    windows = await services.budget.state(client_key_of(ctx))
     return ResponsePayload(body={"windows": [window.to_json() for window in windows]})

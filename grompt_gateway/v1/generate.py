@@ -74,7 +74,7 @@ async def generate(ctx: RequestContext) -> ResponsePayload:
         return await _stream(services, call, ctx)
     if "idempotency-key" in ctx.headers:
         return await _idempotent(services, call, ctx, key=ctx.headers["idempotency-key"])
-    return await _generate_json(services, call, client_key=client_key_of(services, ctx))
+    return await _generate_json(services, call, client_key=client_key_of(ctx))
 
 
 def _reserve(services: Services, call: GenCall, *, client_key: str) -> Awaitable[CallBudget]:
@@ -84,8 +84,7 @@ def _reserve(services: Services, call: GenCall, *, client_key: str) -> Awaitable
 
 async def _idempotent(services: Services, call: GenCall, ctx: RequestContext, *, key: str) -> ResponsePayload:
     """``Idempotency-Key`` (docs/api.md § Headers): one provider call per key, body and client; repeats replay it."""
-
-    client_key = client_key_of(services, ctx)
+    client_key = client_key_of(ctx)
 
     async def produce() -> StoredResponse:  # a replay never gets here: it costs no tokens
         payload = await _generate_json(services, call, client_key=client_key)
@@ -133,7 +132,7 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
         # A browser's automatic reconnect: never pay for the same generation twice (docs/api.md § The event stream).
         annotate(reconnect_refused=True)
         return ResponsePayload(status=204, body=None)
-    hold = await _reserve(services, call, client_key=client_key_of(services, ctx))
+    hold = await _reserve(services, call, client_key=client_key_of(ctx))
     started = time.perf_counter()
     request_id = REQUEST_ID.get()
     try:

@@ -11,6 +11,8 @@ import pytest
 import redis
 from django.core.cache.backends.redis import RedisCache
 
+from grompt_gateway.application import GatewayApplication
+from grompt_gateway.config import GatewaySettings
 from guards import RateLimiter
 
 
@@ -63,3 +65,19 @@ async def test_during_an_outage_the_cache_is_asked_once_per_cool_off(free_port_u
     limiter = RateLimiter(rps=1, cache=cache)
     assert [await limiter.hit("org:acme") for _ in range(5)] == [None] * 5
     assert cache.asked == 1
+
+
+@pytest.mark.anyio
+async def test_a_gateway_keeps_its_guards_on_the_cache_its_settings_name(redis_url: str) -> None:
+    """The process's Django cache is local memory here: the application's own CACHE_URL must win."""
+    own_db = redis_url.rsplit("/", 1)[0] + "/7"
+    client = redis.Redis.from_url(own_db)
+    client.flushdb()
+    services = GatewayApplication(GatewaySettings(cache_url=own_db, rate_limit_rps=5)).services
+    try:
+        assert await services.rate_limiter.hit("org:" + uuid.uuid4().hex) is not None
+        assert len(client.keys("*rl:*")) == 1  # counted in this Redis database, nowhere else
+        assert services.idempotency._runner.cache is services.cache
+    finally:
+        client.flushdb()
+        client.close()

@@ -102,9 +102,3 @@ async def test_aclose_closes_the_pool_and_a_later_use_opens_a_new_one() -> None:
     assert first.is_closed
     assert gobe.client is not first
     await gobe.aclose()
-
-
-@pytest.mark.parametrize("url", ["ftp://gobe", "gobe.internal", "http://"])
-def test_a_base_url_that_is_not_http_fails_at_start_up(url: str) -> None:
-    with pytest.raises(ValueError, match="GOBE_BASE_URL"):
-        GoBEClient(base_url=url, connect_timeout_s=1, read_timeout_s=1)
