@@ -46,7 +46,7 @@ def register_routes(server: DjangoHttpServer) -> None:
                     "first answer for the same body. JSON types are taken as they are: no string is read "
                     "as a number or a boolean."))
     server.route("GET", "/budget", budget.budget, doc=RouteDoc(
-        summary="The caller's token budget", tags=("models",), response=BudgetOut,
+        summary="The caller's token budget", tags=("models",), response=BudgetOut, errors=(Unauthorized,),
         description="Per window that is on (`minute`, `day`: UTC): the limit, tokens used, tokens reserved by "
                     "calls in flight, and seconds until it resets. Never rate limited nor budgeted."))
     server.sse("/generate/stream", generate.generate_stream, doc=RouteDoc(

@@ -79,6 +79,7 @@ def test_json_answers_and_bodies_name_their_schemas(spec: dict[str, Any]) -> Non
 
     assert ref(paths["/v1/health"]["get"]["responses"]["200"]) == "HealthOut"
     assert ref(paths["/v1/providers"]["get"]["responses"]["200"]) == "ProvidersOut"
+    assert ref(paths["/v1/budget"]["get"]["responses"]["401"]) == "ErrorOut"  # a bad bearer token
     generate = paths["/v1/generate"]["post"]
     assert ref(generate["requestBody"]) == "GenerateIn"
     assert ref(generate["responses"]["200"]) == "GenResultOut"
