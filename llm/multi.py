@@ -24,6 +24,10 @@ T = TypeVar("T")
 # Generous on purpose (providers have many models, OpenAI-compatible servers use "org/name"), but no
 # whitespace and no "..": Gemini puts the model in the URL path.
 _MODEL_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}")
+# Gemini's model is a URL path segment (``models/<name>:generateContent``): one name, optionally with its
+# resource prefix; a "/" or ":" more would address another path (a 404 that would look like the gateway's
+# configuration error).
+_GEMINI_MODEL_NAME: Final = re.compile(r"(?:models/|tunedModels/)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class ProviderSource(Protocol):
@@ -106,6 +110,8 @@ class MultiAIWrapper:
         if model:
             if ".." in model or not _MODEL_NAME.fullmatch(model):
                 raise InvalidRequest("model is not a valid model name")
+            if pid == "gemini" and not _GEMINI_MODEL_NAME.fullmatch(model):
+                raise InvalidRequest("model is not a valid Gemini model name")
             return pid, model
         default = self._default_model
         elsewhere = any(default in self._models[other] for other in PROVIDER_IDS if other != pid)

@@ -74,6 +74,19 @@ def test_a_malformed_model_name_is_an_invalid_request(model: str) -> None:
         routing().resolve(provider="gemini", model=model)
 
 
+@pytest.mark.parametrize("model", ["0LgAvJHA/kOtlaC@af/", "gemini-2.5-flash:streamGenerateContent", "a/b",
+                                   "models/x/y", "gemini@1"])
+def test_a_gemini_model_is_one_url_path_segment(model: str) -> None:
+    with pytest.raises(InvalidRequest, match="not a valid Gemini model name"):
+        routing().resolve(provider="gemini", model=model)
+
+
+@pytest.mark.parametrize("model", ["gemini-2.5-flash", "models/gemini-2.5-pro", "tunedModels/my-model-7"])
+def test_gemini_model_names_and_resource_names_are_taken(model: str) -> None:
+    assert routing().resolve(provider="gemini", model=model) == ("gemini", model)
+    assert routing().resolve(provider="openai", model="meta-llama/Llama-3.1-8B")[1] == "meta-llama/Llama-3.1-8B"
+
+
 def test_providers_lists_all_three_with_configured_and_models() -> None:
     infos = routing().providers()
 
