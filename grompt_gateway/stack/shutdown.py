@@ -1,6 +1,6 @@
 """Graceful shutdown in the ASGI stack: hook SIGTERM/SIGINT to ``Drain.begin`` (chained to uvicorn's own
 handler), answer ``503 shutting_down`` to requests that arrive while draining, and when the grace period
-ends, stop requests still without an answer (a JSON call) with ``503 shutting_down``.
+ends, stop requests still without an answer (a JSON call, a GoBE call) with ``503 shutting_down``.
 
 Streams end themselves (``v1.sse.Relay`` watches the same ``Drain``); a response that still has not
 finished ``_STREAM_END_S`` later (a client that stopped reading) is cut, so uvicorn never has to cancel
@@ -22,6 +22,7 @@ from grompt_gateway.drain import Drain, shutting_down
 
 # How long a started response may take to write its final event once the grace period is over.
 _STREAM_END_S: Final = 1.0
+_HARD_CANCEL_S: Final = 0.5
 _DISCONNECT: Final[Message] = {"type": "http.disconnect"}
 _SIGNALS: Final = (signal.SIGTERM, signal.SIGINT)
 
@@ -63,7 +64,11 @@ class ShutdownLayer:
         request = _Request(receive=receive, send=send)
         unwatch = self.drain.on_expiry(request.expire)
         try:
-            await self.app(scope, request.receive, request.send)
+            async with asyncio.timeout(None) as request.hard:
+                await self.app(scope, request.receive, request.send)
+        except TimeoutError:
+            if not request.hard.expired():
+                raise
         finally:
             unwatch()
             request.close()
@@ -78,6 +83,7 @@ class _Request:
     def __init__(self, *, receive: Receive, send: Send) -> None:
         self.started = False
         self.cut = False
+        self.hard: asyncio.Timeout = asyncio.timeout(None)
         self._receive = receive
         self._send = send
         self._waiting: set[asyncio.Timeout] = set()
@@ -91,8 +97,12 @@ class _Request:
 
     def _cut(self) -> None:
         self.cut = True
+        now = asyncio.get_running_loop().time()
         for bound in self._waiting:
-            bound.reschedule(asyncio.get_running_loop().time())
+            bound.reschedule(now)
+        # Django cancels its view on the disconnect; work that never listens for one (the GoBE route
+        # waiting for GoBE's answer) is cancelled outright a moment later.
+        self.hard.reschedule(now + _HARD_CANCEL_S)
 
     def close(self) -> None:
         if self._timer is not None:

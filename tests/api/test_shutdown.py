@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -103,6 +104,21 @@ def test_sigterm_lets_work_finish_then_ends_streams_with_shutting_down_and_exits
     access = [json.loads(line) for line in out.splitlines() if '"grompt_gateway.access"' in line]
     assert sorted(line["status"] for line in access if line["path"].startswith("/v1/generate")) == [
         200, 200, 200, 503]
+
+
+def test_a_client_that_stopped_reading_does_not_hold_the_shutdown(mock_llm: MockLLMServer) -> None:
+    process, url = _serve(mock_llm)
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(b"GET /v1/generate/stream?provider=openai&user=%5Bmock+chunks%3D100000+gap_ms%3D0%5D+hi "
+                     b"HTTP/1.1\r\nHost: gw\r\n\r\n")  # and never read: the gateway's writes block
+        assert mock_llm.wait_for_requests(count=1, timeout_s=15)
+        process.send_signal(signal.SIGTERM)
+        code, out, err = _finish(process)
+    assert code == 0
+    _assert_clean_logs(out, err)
 
 
 def _assert_new_connections_refused(url: str) -> None:
