@@ -140,15 +140,24 @@ def test_deadline_answers_504_and_aborts_the_upstream(gateway_with: Callable[...
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_client_leaving_a_json_generate_cancels_the_upstream(gateway: GatewayThread, mock_llm: MockLLMServer,
                                                              provider: str) -> None:
-    def leave_early() -> None:
-        with pytest.raises(httpx.ReadTimeout):
+    outcome: list[object] = []
+
+    def leave_early() -> None:  # an exception here would not fail the test: record what happened instead
+        try:
             httpx.post(f"{gateway.url}/v1/generate",
                        json={"provider": provider, "user": "hi [mock delay_ms=4000]"}, timeout=0.5)
+        except httpx.ReadTimeout:
+            outcome.append("left")
+        except Exception as exc:
+            outcome.append(exc)
+        else:
+            outcome.append("answered")
 
     thread = threading.Thread(target=leave_early)
     started = time.monotonic()
     thread.start()
     thread.join(5)
+    assert outcome == ["left"]
     assert mock_llm.wait_for_disconnect(timeout_s=3)
     # The mock would have needed 4 s to finish: the call was aborted, not finished for nobody.
     assert time.monotonic() - started < 3.5

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.cache.backends.base import BaseCache
@@ -181,24 +182,29 @@ async def test_an_unreachable_cache_fails_open(free_port_url: str) -> None:
     assert provider.calls == 2
 
 
-class SlowLockRedis(RedisCache):
-    """Real Redis whose ``add`` (the lock) takes a while, to land a cancellation inside it."""
+class HeldLockRedis(RedisCache):
+    """Real Redis whose ``add`` (the lock) waits for the test, to land a cancellation inside it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entered, self.release = threading.Event(), threading.Event()
 
     def add(self, *args: object, **kwargs: object) -> bool:
-        time.sleep(0.2)
+        self.entered.set()
+        self.release.wait(10)
         return bool(super().add(*args, **kwargs))  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
 async def test_a_request_cancelled_while_taking_the_lock_leaves_no_lock_behind(redis_url: str,
                                                                              redis_client: object) -> None:
-    store = store_on(SlowLockRedis(redis_url, {}))
-    first = asyncio.ensure_future(run(store, Provider()))
-    await asyncio.sleep(0.05)  # inside add(): Redis takes the lock, the request is gone
+    cache = HeldLockRedis(redis_url, {})
+    first = asyncio.ensure_future(run(store_on(cache), Provider()))
+    assert await asyncio.to_thread(cache.entered.wait, 10)  # inside add(): the request is about to be gone
     first.cancel()
+    cache.release.set()  # Redis takes the lock for a request that is gone
     with pytest.raises(asyncio.CancelledError):
-        await first
-    await asyncio.sleep(0.3)  # add() has landed by now
+        await first  # re-raised only once the store has dropped that lock again
     retry = Provider()
     assert await asyncio.wait_for(run(store_on(RedisCache(redis_url, {})), retry), timeout=1) == (OK, False)
     assert retry.calls == 1
