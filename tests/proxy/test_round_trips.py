@@ -152,6 +152,14 @@ def test_response_headers_drop_hop_by_hop_cors_and_cookies_and_keep_the_rest(gat
     assert not {"set-cookie", "keep-alive", "access-control-allow-origin"} & set(names)
 
 
+def test_proxied_answers_carry_the_gateways_cors_policy_only(gateway_with: Callable[..., GatewayThread]) -> None:
+    gateway = gateway_with(cors_allowed_origins=("https://pwa.example",))
+    response = httpx.get(f"{gateway.url}/v1/proxy/files", headers={"Origin": "https://pwa.example"})
+    assert response.status_code == 200
+    # The CORS layer wraps the whole stack, the proxy route included; GoBE's own "*" never passes.
+    assert response.headers.get_list("access-control-allow-origin") == ["https://pwa.example"]
+
+
 def test_cookies_travel_both_ways_when_the_setting_allows(gateway_with: Callable[..., GatewayThread],
                                                           gobe: EchoGoBE) -> None:
     gateway = gateway_with(proxy_forward_cookies=True)
