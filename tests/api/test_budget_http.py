@@ -4,8 +4,12 @@ concurrency, isolation per client key, and settling after failures, disconnects 
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,12 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
+from grompt_gateway.observability.log_json import JsonFormatter
 from grompt_gateway.wiring import build_budget
 from guards.budget_store import BudgetStore, LocalBudgetStore, Reservation
-from guards.token_estimate import prompt_tokens
+from guards.token_estimate import prompt_tokens, text_tokens
 from mockllm import MockLLMServer
 from tests.api.conftest import PROVIDERS
 from tests.support.gateway import GatewayThread
+from tests.support.sse import read_sse
 
 HI_RESERVED = prompt_tokens(user="hi", system=None)  # + the completion cap
 
@@ -221,3 +227,46 @@ def test_the_budget_route_is_documented_and_never_rate_limited(gateway_with: Cal
     window = spec["components"]["schemas"]["BudgetWindowOut"]
     assert ok["$ref"].endswith("/BudgetOut")
     assert set(window["properties"]) == {"window", "limit", "used", "reserved", "resetS"}
+
+
+def _metric(gateway: GatewayThread, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in httpx.get(f"{gateway.url}/metrics").text.splitlines():
+        if line.startswith(name + "{"):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+            if all(found.get(k) == v for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _access_lines(caplog: pytest.LogCaptureFixture, *, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 5
+    while len(lines := [r for r in caplog.records if getattr(r, "route", "").startswith("/v1/generate")]) < count:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return [json.loads(JsonFormatter().format(record)) for record in lines]
+
+
+def test_charges_refusals_and_estimates_reach_the_access_line_and_metrics(
+        gateway_with: Callable[..., GatewayThread], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="grompt_gateway.access")
+    gateway, headers = budgeted(gateway_with, token_budget_per_minute=HI_RESERVED + 60), org()
+    labels = {"provider": "openai", "model": "other"}
+    rejected = _metric(gateway, "grompt_gateway_budget_rejections_total", window="minute")
+    estimated = _metric(gateway, "grompt_gateway_tokens_estimated_total", type="completion", **labels)
+    ok = httpx.post(f"{gateway.url}/v1/generate", json={"user": "hi", "options": {"maxTokens": 10}}, headers=headers)
+    with httpx.stream("GET", f"{gateway.url}/v1/generate/stream", headers=headers,
+                      params={"user": "hi [mock reset_after=3]", "maxTokens": "20", "model": "m"}) as cut:
+        produced = read_sse(cut).text
+    refused = httpx.post(f"{gateway.url}/v1/generate", json={"user": "hi", "options": {"maxTokens": 60}},
+                         headers=headers)
+    assert (ok.status_code, refused.status_code) == (200, 429)
+    first, stream, last = _access_lines(caplog, count=3)
+    assert (first["budget_reserved"], first["budget_charged"]) == (HI_RESERVED + 10, ok.json()["usage"]["total"])
+    assert "usage_estimated" not in first
+    assert stream["usage_estimated"] is True and 0 < stream["budget_charged"] == stream["total_tokens"]
+    assert stream["completion_tokens"] == text_tokens(produced) > 0  # three chunks, estimated from their text
+    assert (last["status"], last["budget_rejected"]) == (429, "minute")
+    assert _metric(gateway, "grompt_gateway_budget_rejections_total", window="minute") == rejected + 1
+    assert _metric(gateway, "grompt_gateway_tokens_estimated_total", type="completion",
+                   **labels) == estimated + text_tokens(produced)
