@@ -16,6 +16,7 @@
     stopButton: $("stop-button"), answer: $("answer"), runState: $("run-state"), errorBox: $("error-box"),
     ttfc: $("ttfc"), elapsed: $("elapsed"), chunks: $("chunks"), finish: $("finish"), usage: $("usage"),
     servedBy: $("served-by"), requestId: $("request-id"), demoBanner: $("demo-banner"),
+    budgetBox: $("budget-box"), budget: $("budget"),
     gatewayState: $("gateway-state"),
   };
 
@@ -207,6 +208,8 @@
     const labels = { done: "Done", stopped: "Stopped", error: "Failed" };
     setState(outcome, labels[outcome]);
     setRunning(false);
+    // A stopped stream is settled as the gateway sees the connection close, a moment after this.
+    setTimeout(loadBudget, outcome === "stopped" ? 300 : 0);
   }
 
   function onEvent(run, data) {
@@ -327,6 +330,28 @@
     if (active) finish(active, "stopped");
   }
 
+  // ---- token budget ----------------------------------------------------------------------------------
+
+  // The caller's budget windows, next to the token counts; hidden when the gateway has no budgets.
+  async function loadBudget() {
+    try {
+      const response = await fetch("/v1/budget", { headers: { Accept: "application/json", ...authHeaders() } });
+      if (response.ok) showBudget((await response.json()).windows ?? []);
+    } catch {
+      // A failed look-up leaves the last figures on screen: the run itself is what matters here.
+    }
+  }
+
+  function showBudget(windows) {
+    const count = (n) => Number(n).toLocaleString("en");
+    ui.budgetBox.hidden = windows.length === 0;
+    ui.budget.textContent = windows.map((w) => {
+      const held = w.reserved ? ` (+${count(w.reserved)} held)` : "";
+      return `${count(w.used)}${held} / ${count(w.limit)} per ${w.window}`;
+    }).join(" · ");
+    ui.budget.title = windows.map((w) => `${w.window}: starts afresh in ${w.resetS} s`).join(", ");
+  }
+
   // ---- rendering ---------------------------------------------------------------------------------
 
   function resetOutput() {
@@ -409,4 +434,5 @@
   });
   window.addEventListener("pagehide", stop);
   loadProviders();
+  loadBudget();
 })();

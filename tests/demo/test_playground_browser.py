@@ -185,3 +185,22 @@ def test_playground_sends_a_pasted_token_and_keeps_it_in_the_page_only(
         re.compile(r"^HTTP 401 unauthorized: token expired \(request \w+\)$"))
     page.reload()
     expect(page.get_by_label("Bearer token")).to_have_value("")  # gone with the page
+
+
+def test_playground_shows_the_token_budget_next_to_the_counts(
+    start_gateway: Callable[..., GatewayThread], open_page: Callable[[GatewayThread], Page],
+) -> None:
+    page = open_page(start_gateway(demo=True, demo_chunk_delay_ms=0, token_budget_per_day=1_000_000))
+    expect(page.locator("#budget")).to_have_text("0 / 1,000,000 per day")
+    run_prompt(page, mode="fetch", prompt="hello")
+    expect(page.locator("#run-state")).to_have_attribute("data-state", "done", timeout=20_000)
+    total = int((page.locator("#usage").text_content() or "").split(" · ")[-1])
+    expect(page.locator("#budget")).to_have_text(f"{total:,} / 1,000,000 per day")
+
+
+def test_playground_hides_the_budget_when_there_is_none(
+    start_gateway: Callable[..., GatewayThread], open_page: Callable[[GatewayThread], Page],
+) -> None:
+    page = open_page(start_gateway(demo=True, demo_chunk_delay_ms=0))
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#budget-box")).to_be_hidden()
