@@ -336,7 +336,8 @@
   async function loadBudget() {
     try {
       const response = await fetch("/v1/budget", { headers: { Accept: "application/json", ...authHeaders() } });
-      if (response.ok) showBudget((await response.json()).windows ?? []);
+      // Not ok (e.g. a token the gateway refuses): no figures rather than another caller's.
+      showBudget(response.ok ? (await response.json()).windows ?? [] : []);
     } catch {
       // A failed look-up leaves the last figures on screen: the run itself is what matters here.
     }
@@ -420,6 +421,7 @@
   ui.stopButton.addEventListener("click", stop);
   ui.provider.addEventListener("change", fillModels);
   ui.token.addEventListener("input", syncTransport);
+  ui.token.addEventListener("change", loadBudget); // another token may be another caller, with its own budget
   ui.form.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
