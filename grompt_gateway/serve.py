@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         uvicorn.run(
-            "grompt_gateway.asgi:application", host=args.host or settings.host, port=args.port or settings.port,
+            "grompt_gateway.asgi:application", host=args.host or settings.host,
+            port=settings.port if args.port is None else args.port,
             workers=args.workers, lifespan="on", proxy_headers=False, access_log=False,
             log_config=logging_config(settings.log_level), log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=round(settings.shutdown_grace_s + _BACKSTOP_S),
