@@ -91,15 +91,19 @@ class GatewayASGIHandler(ASGIHandler):
 
         listener = asyncio.create_task(self.listen_for_disconnect(receive))
         responder = asyncio.create_task(process_request())
-        await asyncio.wait((listener, responder), return_when=asyncio.FIRST_COMPLETED)
-        for task in (listener, responder):
-            if task.done():
-                with contextlib.suppress(RequestAborted):
-                    task.result()
-            else:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        try:
+            await asyncio.wait((listener, responder), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Also when this task is cancelled (the deadline's hard stop): a view left running would keep its
+            # upstream call open for a client that is gone.
+            for task in (listener, responder):
+                if task.done():
+                    with contextlib.suppress(RequestAborted, asyncio.CancelledError):
+                        task.result()
+                else:
+                    task.cancel()
+                    with contextlib.suppress(RequestAborted, asyncio.CancelledError):
+                        await task
         try:
             return responder.result()
         except asyncio.CancelledError:

@@ -121,8 +121,11 @@ class Relay:
     async def first(self, *, commit_window_s: float) -> Any:
         """Wait up to ``commit_window_s`` for the first item; raise its error so it becomes a real
         HTTP status. Return the item, or ``None`` when the window passed (commit the 200 anyway)."""
+        # Not ``asyncio.wait_for``: on Python 3.11 it returns the item and drops the cancellation when the client
+        # leaves in the same loop turn as the first chunk arrives, and the upstream call then runs on unseen.
         try:
-            item = await asyncio.wait_for(self._queue.get(), commit_window_s)
+            async with asyncio.timeout(commit_window_s):
+                item = await self._queue.get()
         except TimeoutError:
             return None
         if isinstance(item, GatewayError):

@@ -158,3 +158,19 @@ async def test_an_unconfigured_provider_fails_before_any_request(mock: MockLLMSe
         multi.stream(PROMPT, provider=pid, model="m")
     assert not multi.configured(pid)
     assert mock.requests == []
+
+
+async def test_closing_a_stream_whose_reader_fell_behind_closes_the_upstream_request(
+    registry: ProviderRegistry, mock: MockLLMServer, pid: ProviderId, model: str
+) -> None:
+    mock.enqueue(SLOW)
+    stream = registry.bind(pid, model).stream(PROMPT)
+    assert await anext(stream)
+    deadline = time.monotonic() + 5
+    while mock.requests[0].chunks_sent < 6 and time.monotonic() < deadline:  # the provider runs ahead of a
+        await asyncio.sleep(0.005)  # reader that paused (a slow client): genai's pump has answers queued
+
+    closed = time.monotonic()
+    await stream.aclose()
+
+    await assert_upstream_saw_the_client_go(mock, since=closed)
