@@ -24,9 +24,11 @@ class SoakConfig:
     concurrency: int = 150
     leave_share: float = 0.3
     seed: int = 1
-    chunk_delay_ms: float = 20.0
+    chunk_delay_ms: float = 50.0
+    answer_chunks: int = 60  # 3 s answers: a call left running after its client is gone shows as such
     request_timeout_ms: int = 1500
     leave_grace_s: float = 1.0
+    ramp_s: float = 2.0  # clients arrive spread over this time (then as fast as ``concurrency`` lets them)
     settle_s: float = 10.0
     fd_slack: int = 10
     rss_slack_mb: float = 40.0
@@ -77,7 +79,7 @@ class SoakReport:
 
 def run_soak(config: SoakConfig) -> SoakReport:
     report = SoakReport(config=config)
-    with start_mock(chunk_delay_s=config.chunk_delay_ms / 1000) as mock, \
+    with start_mock(chunk_delay_s=config.chunk_delay_ms / 1000, chunks=config.answer_chunks) as mock, \
             GatewayProcess(env=_gateway_env(mock, config)) as gateway:
         asyncio.run(_warm_up(gateway.url, concurrency=config.concurrency))
         time.sleep(0.5)
@@ -104,14 +106,14 @@ def _client(url: str, *, concurrency: int) -> httpx.AsyncClient:
 
 
 async def _warm_up(url: str, *, concurrency: int) -> None:
-    """Fill the gateway's pools as the soak will, so that "idle" is measured warm."""
+    """Fill the gateway's pools as the soak will, so that "idle" is measured warm (its outcomes are not judged)."""
     async with _client(url, concurrency=concurrency) as http:
         async def one(n: int) -> None:
             body = {"provider": PROVIDERS[n % len(PROVIDERS)], "user": "warm up", "stream": True}
             async with http.stream("POST", "/v1/generate", json=body) as response:
                 await response.aread()
 
-        await asyncio.gather(*(one(n) for n in range(concurrency)))
+        await asyncio.gather(*(one(n) for n in range(concurrency)), return_exceptions=True)
 
 
 async def _clients(url: str, config: SoakConfig) -> list[ClientResult]:
@@ -119,6 +121,7 @@ async def _clients(url: str, config: SoakConfig) -> list[ClientResult]:
     gate = asyncio.Semaphore(config.concurrency)
     async with _client(url, concurrency=config.concurrency) as http:
         async def one(plan_index: int) -> ClientResult:
+            await asyncio.sleep(config.ramp_s * plan_index / len(plans))
             async with gate:
                 return await run_client(http, plans[plan_index])
 

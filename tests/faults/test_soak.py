@@ -7,7 +7,7 @@ from soak import SoakConfig, run_soak
 
 
 def test_a_short_soak_ends_with_nothing_left_open_and_every_client_answered() -> None:
-    report = run_soak(SoakConfig(clients=60, concurrency=30, seed=7))
+    report = run_soak(SoakConfig(clients=60, concurrency=30, seed=7, ramp_s=1.0))
 
     assert report.ok, report.render()
     assert report.still_open == 0
