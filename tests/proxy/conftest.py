@@ -12,7 +12,7 @@ from mockllm import ServerThread
 from tests.proxy.echo_gobe import EchoGoBE
 from tests.support.gateway import GatewayThread, settings
 
-ALLOW = ("files", "auth/login", "status", "slow", "stall", "cut", "download")
+ALLOW = ("files", "auth/login", "status", "slow", "stall", "cut", "download", "huge", "html", "silence")
 
 
 @pytest.fixture(scope="session")

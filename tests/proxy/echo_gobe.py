@@ -6,6 +6,9 @@ body length and sha256, never the body itself) and answers according to the path
     /stall/<seconds>      headers and one chunk at once, then wait (body late)
     /cut                  promise 1000 bytes, send 10, then break the connection
     /download/<bytes>     stream that many deterministic bytes with Content-Length
+    /huge/<bytes>         that many bytes in one single body message
+    /html                 200 ``text/html`` (a web server's page where JSON was expected)
+    /silence/<seconds>    the response head, then nothing at all for that long
     anything else         200 with a JSON echo of the request
 
 ``ResetServer`` is a raw TCP listener that resets every connection, for "GoBE reset the connection".
@@ -27,6 +30,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 CHUNK_BYTES = 64 * 1024
+HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>\n"
 
 
 def pattern(size: int) -> bytes:
@@ -90,6 +94,17 @@ class EchoGoBE:
             await _start(send, 200, [(b"content-length", b"1000")])
             await send({"type": "http.response.body", "body": b"x" * 10, "more_body": True})
             raise ConnectionAbortedError("cut on purpose")  # uvicorn closes the connection
+        elif head == "huge":
+            payload = pattern(int(rest[0]))
+            await _start(send, 200, [(b"content-type", b"application/octet-stream"),
+                                     (b"content-length", str(len(payload)).encode())])
+            await send({"type": "http.response.body", "body": payload})
+        elif head == "html":
+            await _start(send, 200, [(b"content-type", b"text/html"), (b"content-length", str(len(HTML)).encode())])
+            await send({"type": "http.response.body", "body": HTML})
+        elif head == "silence":
+            await _start(send, 200, [(b"content-type", b"application/json"), (b"content-length", b"100")])
+            await asyncio.sleep(float(rest[0]))
         elif head == "download":
             if not await _download(send, receive, size=int(rest[0])):
                 with self.lock:
