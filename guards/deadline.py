@@ -78,6 +78,11 @@ class _Request:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start" and not self.started:
+            if self.hard is not None and self.hard.expired():
+                # The hard stop fired in this loop turn and its cancellation is on its way to the request's task:
+                # a response started now would be cut in its middle (the soak saw it on a starved loop). It is
+                # not started, and the request ends with the 504 instead.
+                raise asyncio.CancelledError
             self.started = True
             for bound in (self.hard, *self._waiting):
                 if bound is not None and not bound.expired():

@@ -91,6 +91,11 @@ class Relay:
         self.report = StreamReport()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(_QUEUE_SIZE)
         self._producer = asyncio.create_task(self._pump())
+        owner = asyncio.current_task()
+        if owner is not None:
+            # A body that is never iterated (the client left between the view's return and the first write)
+            # never runs ``sse_body``'s cleanup: the end of the request's task stops the provider call anyway.
+            owner.add_done_callback(self._owner_done)
         self._loop = asyncio.get_running_loop()
         self._last_activity = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
@@ -166,6 +171,9 @@ class Relay:
             self._queue.put_nowait(_TICK)
             self._last_activity = now  # a ping is activity too: the next one is due a full interval later
         self._arm_heartbeat()
+
+    def _owner_done(self, owner: asyncio.Task[Any]) -> None:
+        self._producer.cancel()
 
     async def aclose(self) -> None:
         """Stop the provider call now (client gone, or relay finished)."""

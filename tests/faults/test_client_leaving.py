@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -71,3 +73,67 @@ async def test_cancelling_the_handler_cancels_the_view_it_started() -> None:
     with pytest.raises(asyncio.CancelledError):
         await handling
     assert view_ended.is_set()
+
+
+async def test_a_stream_body_never_iterated_still_stops_the_provider_call() -> None:
+    """The view returned its response, then the request ended before the body's first write (the client left,
+    or the request was stopped): nothing runs the body's own cleanup, so the request's end must."""
+    provider_started, closed = asyncio.Event(), asyncio.Event()
+
+    async def chunks() -> AsyncIterator[str]:
+        try:
+            provider_started.set()
+            yield "first"
+            await asyncio.Event().wait()
+            yield "never"
+        finally:
+            closed.set()
+
+    async def request() -> Relay:
+        relay = Relay(GenStream(chunks(), StreamOutcome()), heartbeat_s=0, started=0.0)
+        await provider_started.wait()
+        return relay  # the response is built and dropped: its body is never iterated
+
+    await asyncio.ensure_future(request())
+
+    await asyncio.wait_for(closed.wait(), timeout=5)
+
+
+async def test_a_response_ready_as_the_hard_deadline_fires_is_not_started_then_cut() -> None:
+    """A starved loop runs the deadline's hard stop and the view's first write in one turn: the response must
+    not start (it would be cut in its middle by the cancellation already on its way); the answer is the 504."""
+    from guards import Deadline
+    from llm.errors import DeadlineExceeded
+
+    sent: list[Any] = []
+
+    provider, gateway_end = socket.socketpair()
+    provider.setblocking(False)
+    gateway_end.setblocking(False)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def respond() -> None:  # Django runs the view in a task of its own
+            await asyncio.get_running_loop().sock_recv(gateway_end, 1)  # the first chunk arrives
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"cut in its middle"})
+
+        responder = asyncio.ensure_future(respond())
+        await asyncio.sleep(0)  # the view waits for its provider
+        provider.send(b"x")
+        # A starved loop: the chunk (I/O, run first) and the hard stop (a timer) are handled in one turn.
+        time.sleep(0.2)  # noqa: ASYNC251 - the starvation is the point
+        try:
+            await asyncio.wait({responder})
+        finally:
+            responder.cancel()
+            await asyncio.wait({responder})
+
+    async def receive() -> Any:
+        await asyncio.Event().wait()
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    with provider, gateway_end, pytest.raises(DeadlineExceeded):
+        await Deadline(app, timeout_ms=50, grace_s=0.05)({"type": "http"}, receive, send)
+    assert sent == []
