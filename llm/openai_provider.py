@@ -154,7 +154,10 @@ def _text(value: object) -> str:
 def _usage(usage: dict[str, Any] | None) -> GenUsage | None:
     if not usage:
         return None
-    return GenUsage(prompt=usage["prompt_tokens"], completion=usage["completion_tokens"], total=usage["total_tokens"])
+    counts = usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]
+    if not all(type(n) is int for n in counts):  # budgets do arithmetic on these: not the provider's answer
+        raise TypeError("token counts must be integers")
+    return GenUsage(prompt=counts[0], completion=counts[1], total=counts[2])
 
 
 def _error_event(error: object, *, request: httpx2.Request) -> openai.APIError:

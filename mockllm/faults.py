@@ -1,11 +1,13 @@
-"""Broken 200 answers on purpose (`[mock body=html|garbage|truncated|cut|shape|array after=N]`, `huge_kb=N`):
+"""Broken 200 answers on purpose (`[mock body=html|garbage|truncated|cut|shape|array|strings after=N]`, `huge_kb=N`):
 what a captive portal, a wrong base URL, a crashed proxy or a cut connection hands a client instead of the
 provider's answer. Pure functions over a prepared `Plan`; the wire modules stay unaware of them."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final
+
+import orjson
 
 from mockllm.answer import Answer
 from mockllm.exchange import Plan
@@ -17,6 +19,8 @@ HTML_PAGE: Final = (
     b"<!DOCTYPE html>\n<html><head><title>Welcome</title></head>\n"
     b"<body><h1>It works!</h1><p>This is not the API you are looking for.</p></body></html>\n"
 )
+_COUNTS: Final = frozenset({"prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens",
+                            "promptTokenCount", "candidatesTokenCount", "totalTokenCount"})
 _HTML: Final = [(b"content-type", b"text/html; charset=utf-8")]
 _JSON: Final = [(b"content-type", b"application/json")]
 _GARBAGE: Final = b"\x00\x01<<not json at all>>{\"half\": "
@@ -31,6 +35,8 @@ _GARBAGE_EVENT: Final = {
 
 def broken_body(plan: Plan, *, fault: str, after: int, provider: str) -> Plan:
     """Replace the answer in `plan` (status 200 kept) by `fault`; streams break after `after` text chunks."""
+    if fault == "strings":  # JSON answers only: streams are left as they are
+        return plan if plan.frames is not None else replace(plan, body=_counts_as_strings(plan.body))
     if plan.frames is None or (fault == "html" and after <= 0):
         return replace(plan, headers=_HTML if fault == "html" else _JSON, frames=None,
                        body=_json_body(plan.body, fault=fault))
@@ -62,6 +68,15 @@ def _json_body(body: bytes, *, fault: str) -> bytes:
     if fault in ("truncated", "cut"):
         return body[: len(body) // 2]
     return {"garbage": _GARBAGE, "shape": _SHAPE, "array": _ARRAY}[fault]
+
+
+def _counts_as_strings(body: bytes) -> bytes:
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: str(v) if k in _COUNTS and isinstance(v, int) else walk(v) for k, v in value.items()}
+        return [walk(v) for v in value] if isinstance(value, list) else value
+
+    return orjson.dumps(walk(orjson.loads(body)))
 
 
 def _only(data: bytes, *, like: Frames) -> Frames:

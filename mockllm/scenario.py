@@ -20,7 +20,8 @@ _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 # A 200 that is not the provider's answer (mockllm/faults.py): an HTML page, bytes that are not JSON, JSON cut
 # in the middle (a stream cut mid-event), a stream cut between events, JSON of another shape, a JSON array.
-BODY_FAULTS: Final = frozenset({"html", "garbage", "truncated", "cut", "shape", "array"})
+# `strings`: the JSON answer's token counts as strings.
+BODY_FAULTS: Final = frozenset({"html", "garbage", "truncated", "cut", "shape", "array", "strings"})
 
 
 class DirectiveError(ValueError):

@@ -19,6 +19,8 @@ from tests.support.sse import SSETranscript, read_sse
 # A 200 that is not the provider's answer, or a connection that breaks: always 502 upstream_error.
 JSON_FAULTS = ["body=html", "body=garbage", "body=truncated", "body=shape", "body=array", "reset_after=2",
                "status=503 body=html"]
+# Counts that are not numbers: Gemini's SDK validates them (a string of digits is a number to it).
+STRING_COUNT_PROVIDERS = ["openai", "anthropic"]
 # Broken before any text: the stream's status is still open, so it is a real 502.
 EARLY_STREAM_FAULTS = ["body=html", "body=garbage", "body=truncated", "body=cut", "body=shape", "body=array",
                        "status=503 body=html"]
@@ -64,6 +66,14 @@ def test_json_answer_that_is_not_the_providers_is_502(patient_gateway: GatewayTh
 
     assert error_of(response.status_code, response.json()) == (502, "upstream_error")
     assert mock_llm.requests_for(provider)
+
+
+@pytest.mark.parametrize("provider", STRING_COUNT_PROVIDERS)
+def test_token_counts_that_are_not_numbers_are_502(patient_gateway: GatewayThread, mock_llm: MockLLMServer,
+                                                   provider: str) -> None:
+    response = generate(patient_gateway, provider, "body=strings")
+
+    assert error_of(response.status_code, response.json()) == (502, "upstream_error")
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
