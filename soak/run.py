@@ -167,5 +167,6 @@ def _ran_on(result: ClientResult, calls: list[RecordedRequest], *, grace_s: floa
             ran = "still open" if end is None else f"ended {end - result.left_s:.2f} s after"
             late.append(f"client {result.plan.n} ({result.plan.provider} {result.plan.mode} "
                         f"'{result.plan.fault}') left; its upstream call {call.seq} {ran} "
-                        f"({call.outcome}, {call.chunks_sent} chunks)")
+                        f"({call.outcome}, {call.chunks_sent} chunks, arrived "
+                        f"{call.arrived_s - result.left_s:+.2f} s from the client leaving)")
     return late
