@@ -15,6 +15,7 @@ from guards.token_estimate import prompt_tokens, text_weight, tokens_of_weight
 from llm.types import GenInput, GenUsage
 
 if TYPE_CHECKING:
+    from grompt_gateway.v1.sse import StreamReport
     from llm.ports import GenStream
 
 
@@ -65,14 +66,14 @@ class CallBudget:
             return Spend(prompt=usage.prompt, completion=usage.total - usage.prompt)
         return self._estimate(usage=None, produced_weight=text_weight(text))
 
-    def of_stream(self, *, stream: GenStream, completed: bool, produced_weight: int) -> Spend:
+    def of_stream(self, stream: GenStream, report: StreamReport) -> Spend:
         """A stream: reported usage when it ended with the provider's last event; else an estimate from the
         text produced (nothing produced costs nothing)."""
-        if completed and stream.usage is not None:
+        if report.completed and stream.usage is not None:
             return self.of_result(usage=stream.usage, text="")
-        if not completed and produced_weight == 0:
+        if not report.completed and report.produced_weight == 0:
             return NOTHING
-        return self._estimate(usage=stream.usage, produced_weight=produced_weight)
+        return self._estimate(usage=stream.usage, produced_weight=report.produced_weight)
 
     def _estimate(self, *, usage: GenUsage | None, produced_weight: int) -> Spend:
         # A usage reported mid-stream is a floor: the prompt count is exact, the completion grew since.
@@ -90,6 +91,13 @@ class CallBudget:
         if self._claim(spend):
             assert self._reservation is not None
             await self._budget.settle(self._reservation, cost=spend.total)
+
+    async def settle_failed(self, spend: Spend, *, cancelled: bool) -> None:
+        """A call that raised: settle now, or, when the request was cancelled (it must not wait), soon."""
+        if cancelled:
+            self.settle_soon(spend)
+        else:
+            await self.settle(spend)
 
     def settle_soon(self, spend: Spend) -> None:
         """``settle`` from code that cannot wait (a cancelled request, a stream's end): memory at once,

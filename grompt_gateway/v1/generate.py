@@ -17,7 +17,7 @@ from grompt_gateway.config import GatewaySettings
 from grompt_gateway.observability.llm_metrics import record_result, record_stream
 from grompt_gateway.observability.request_context import REQUEST_ID, annotate
 from grompt_gateway.server.http_port import RequestContext, ResponsePayload
-from grompt_gateway.v1.budget import NOTHING, CallBudget, Spend, client_key_of
+from grompt_gateway.v1.budget import NOTHING, CallBudget, client_key_of
 from grompt_gateway.v1.schemas import GenerateIn, OptionsIn, StreamQuery
 from grompt_gateway.v1.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
 from grompt_gateway.wiring import Services, current_services
@@ -142,26 +142,16 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
         await hold.settle(NOTHING)
         raise
     relay = Relay(stream, heartbeat_s=services.settings.sse_heartbeat_s, started=started, drain=services.drain)
-
-    def spend(report: StreamReport) -> Spend:
-        return hold.of_stream(stream=stream, completed=report.completed, produced_weight=report.produced_weight)
-
     try:
         first = await relay.first(commit_window_s=services.settings.sse_heartbeat_s or NO_HEARTBEAT_COMMIT_S)
-    except asyncio.CancelledError:
+    except BaseException as exc:
         await relay.aclose()
-        hold.settle_soon(spend(relay.report))
+        cancelled = isinstance(exc, asyncio.CancelledError)
+        await hold.settle_failed(hold.of_stream(stream, relay.report), cancelled=cancelled)
         raise
-    except BaseException:
-        await relay.aclose()
-        await hold.settle(spend(relay.report))
-        raise
-
-    async def before_last(report: StreamReport) -> None:
-        await hold.settle(spend(report))
 
     def on_end(report: StreamReport) -> None:
-        cost = spend(report)
+        cost = hold.of_stream(stream, report)
         hold.settle_soon(cost)  # the client left, or the settle before the last event was cut short
         record_stream(services, provider=stream.provider or call.provider, model=stream.model or call.model,
                       stream=stream, report=report, spend=cost, elapsed_s=time.perf_counter() - started)
@@ -171,5 +161,5 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
         return {"type": "start", "provider": stream.provider, "model": stream.model, "requestId": request_id}
 
     body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event, on_end=on_end,
-                    before_last=before_last)
+                    before_last=lambda report: hold.settle(hold.of_stream(stream, report)))
     return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)

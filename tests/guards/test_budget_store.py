@@ -18,7 +18,7 @@ from django.core.cache.backends.redis import RedisCache
 
 from guards import BudgetLimits, TokenBudget
 from guards.budget_redis import RedisBudgetStore
-from guards.budget_store import BudgetStore, LocalBudgetStore
+from guards.budget_store import BudgetStore, LocalBudgetStore, Reservation, Tally
 from guards.errors import BudgetExceeded
 from llm.errors import InvalidRequest
 
@@ -204,3 +204,32 @@ def test_the_redis_store_keeps_one_hash_per_window_that_expires(redis_url: str, 
     keys = sorted(k.decode() for k in redis_client.keys("*budget*"))
     assert [k.split(":")[-2] for k in keys] == ["day", "minute"]
     assert all(redis_client.pttl(k) > 0 for k in keys)
+
+
+class HeldStore(LocalBudgetStore):
+    """A network-like store (run in a worker thread) whose ``reserve`` waits for the test's go."""
+
+    inline = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.go = threading.Event(), threading.Event()
+
+    def reserve(self, reservation: Reservation, *, now: float) -> tuple[bool, tuple[Tally, ...]]:
+        self.entered.set()
+        self.go.wait(5)
+        return super().reserve(reservation, now=now)
+
+
+@pytest.mark.anyio
+async def test_a_request_cancelled_while_the_store_reserves_gives_the_tokens_back(free_port_url: str) -> None:
+    store, client = HeldStore(), key()
+    budget = TokenBudget(store=store, cache=RedisCache(free_port_url, {}), default=BudgetLimits(per_minute=100),
+                         overrides={}, reservation_ttl_s=60, clock=Clock())
+    request = asyncio.create_task(budget.reserve(client_key=client, amount=70))
+    assert await asyncio.to_thread(store.entered.wait, 5)
+    request.cancel()
+    store.go.set()  # the store takes the reservation after the request is gone
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert await rows(budget, client) == [("minute", 100, 0, 0)]
