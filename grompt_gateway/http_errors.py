@@ -18,6 +18,7 @@ The whole error tree, by home (code → status in ``HTTP_STATUS``):
      ├── PayloadTooLarge             payload_too_large         413  guards.errors
      ├── RateLimited                 rate_limited              429  guards.errors
      ├── BudgetExceeded              budget_exceeded           429  guards.errors
+     ├── BudgetUnavailable           budget_unavailable        503  guards.errors
      ├── Unauthorized                unauthorized              401  guards.errors (WWW-Authenticate)
      ├── AuthUnavailable             auth_unavailable          503  guards.errors
      ├── PathNotAllowed              path_not_allowed          403  proxy.errors
@@ -44,6 +45,7 @@ from grompt_gateway.drain import ShuttingDown
 from guards.errors import (
     AuthUnavailable,
     BudgetExceeded,
+    BudgetUnavailable,
     IdempotencyKeyReused,
     PayloadTooLarge,
     RateLimited,
@@ -87,6 +89,7 @@ HTTP_STATUS: Final[dict[type[GatewayError], int]] = {
     GoBENotConfigured: 503,
     ShuttingDown: 503,
     AuthUnavailable: 503,
+    BudgetUnavailable: 503,
     DeadlineExceeded: 504,
 }
 

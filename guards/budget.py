@@ -26,8 +26,8 @@ from guards.budget_store import (
     WindowSlot,
 )
 from guards.cache_io import CacheRunner
-from guards.errors import BudgetExceeded
-from llm.errors import GatewayError, InvalidRequest
+from guards.errors import BudgetExceeded, BudgetUnavailable
+from llm.errors import InvalidRequest
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -182,7 +182,7 @@ class TokenBudget:
             tallies = await self._call(self.store.tallies, client_key=client_key, slots=slots, now=now)
         except self._runner.errors as exc:
             self._runner.report_outage(exc, guard="token budget")
-            raise GatewayError("token budget state unavailable") from exc
+            raise BudgetUnavailable("token budget state unavailable") from exc
         return [WindowState(window=slot.window.name, limit=slot.window.limit, used=tally.used,
                             reserved=tally.reserved, reset_s=slot.end - now)
                 for slot, tally in zip(slots, tallies, strict=True)]

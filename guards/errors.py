@@ -6,6 +6,7 @@
      ├── PayloadTooLarge             payload_too_large        body over MAX_BODY_BYTES
      ├── RateLimited                 rate_limited             over RATE_LIMIT_RPS; carries Retry-After
      ├── BudgetExceeded              budget_exceeded          a token reservation does not fit; Retry-After
+     ├── BudgetUnavailable           budget_unavailable       the shared store behind the budgets cannot be read
      ├── Unauthorized                unauthorized             bad bearer token (or none with AUTH_REQUIRED)
      └── AuthUnavailable             auth_unavailable         AUTH_JWKS_URL cannot be fetched
 """
@@ -39,6 +40,11 @@ class BudgetExceeded(GatewayError):
     code = "budget_exceeded"
 
 
+class BudgetUnavailable(GatewayError):
+    """The budget's state cannot be read (Redis down): 503 for ``GET /v1/budget``; calls fail open."""
+
+    code = "budget_unavailable"
+
 
 class Unauthorized(GatewayError):
     """A bearer token that is invalid or expired, or none where ``AUTH_REQUIRED`` wants one: 401."""
@@ -55,5 +61,5 @@ class AuthUnavailable(GatewayError):
     code = "auth_unavailable"
 
 
-__all__ = ["AuthUnavailable", "BudgetExceeded", "IdempotencyKeyReused", "PayloadTooLarge", "RateLimited",
-           "Unauthorized"]
+__all__ = ["AuthUnavailable", "BudgetExceeded", "BudgetUnavailable", "IdempotencyKeyReused", "PayloadTooLarge",
+           "RateLimited", "Unauthorized"]

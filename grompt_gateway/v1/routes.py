@@ -11,6 +11,7 @@ from grompt_gateway.v1.schemas import BudgetOut, GenerateIn, GenResultOut, Healt
 from guards.errors import (
     AuthUnavailable,
     BudgetExceeded,
+    BudgetUnavailable,
     IdempotencyKeyReused,
     PayloadTooLarge,
     RateLimited,
@@ -46,7 +47,8 @@ def register_routes(server: DjangoHttpServer) -> None:
                     "first answer for the same body. JSON types are taken as they are: no string is read "
                     "as a number or a boolean."))
     server.route("GET", "/budget", budget.budget, doc=RouteDoc(
-        summary="The caller's token budget", tags=("models",), response=BudgetOut, errors=(Unauthorized,),
+        summary="The caller's token budget", tags=("models",), response=BudgetOut,
+        errors=(Unauthorized, BudgetUnavailable),
         description="Per window that is on (`minute`, `day`: UTC): the limit, tokens used, tokens reserved by "
                     "calls in flight, and seconds until it resets. Never rate limited nor budgeted."))
     server.sse("/generate/stream", generate.generate_stream, doc=RouteDoc(

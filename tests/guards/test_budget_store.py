@@ -19,7 +19,7 @@ from django.core.cache.backends.redis import RedisCache
 from guards import BudgetLimits, TokenBudget
 from guards.budget_redis import RedisBudgetStore
 from guards.budget_store import BudgetStore, LocalBudgetStore, Reservation, Tally
-from guards.errors import BudgetExceeded
+from guards.errors import BudgetExceeded, BudgetUnavailable
 from llm.errors import InvalidRequest
 
 # 2026-11-30 12:00:10 UTC: 50 s left in the minute.
@@ -190,6 +190,16 @@ async def test_an_unreachable_redis_fails_open(free_port_url: str) -> None:
     budget = TokenBudget(store=RedisBudgetStore(cache), cache=cache, default=BudgetLimits(per_minute=10),
                          overrides={}, reservation_ttl_s=60, clock=Clock())
     assert await budget.reserve(client_key=key(), amount=5) is None
+
+
+@pytest.mark.anyio
+async def test_an_unreachable_redis_makes_the_budget_state_unavailable_not_an_internal_error(
+        free_port_url: str) -> None:
+    cache = RedisCache(free_port_url, {})
+    budget = TokenBudget(store=RedisBudgetStore(cache), cache=cache, default=BudgetLimits(per_minute=10),
+                         overrides={}, reservation_ttl_s=60, clock=Clock())
+    with pytest.raises(BudgetUnavailable):
+        await budget.state(key())
 
 
 def test_the_redis_store_keeps_one_hash_per_window_that_expires(redis_url: str, redis_client: redis.Redis) -> None:

@@ -65,5 +65,5 @@ def test_every_error_has_one_status_and_one_code_means_one_status() -> None:
         "method_not_allowed": {405}, "path_not_allowed": {403}, "payload_too_large": {413},
         "rate_limited": {429}, "budget_exceeded": {429}, "provider_not_configured": {503}, "upstream_error": {502},
         "timeout": {504},
-        "unauthorized": {401}, "auth_unavailable": {503},
+        "unauthorized": {401}, "auth_unavailable": {503}, "budget_unavailable": {503},
     }
