@@ -160,6 +160,7 @@ async def _stream(services: Services, call: GenCall, ctx: RequestContext) -> Res
         # Built with the first chunk: after a fallback, it names the provider that produced it.
         return {"type": "start", "provider": stream.provider, "model": stream.model, "requestId": request_id}
 
-    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event, on_end=on_end,
+    relay.when_over(on_end)
+    body = sse_body(relay, first=first, writer=EventWriter(request_id), start_event=start_event,
                     before_last=lambda report: hold.settle(hold.of_stream(stream, report)))
     return ResponsePayload(status=200, headers=dict(SSE_HEADERS), body=body)

@@ -100,6 +100,8 @@ class Relay:
         self._last_activity = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
         self._stop: GatewayError | None = None  # set when the shutdown grace period ends
+        self._over: Callable[[StreamReport], None] | None = None
+        self._relaying = False
         self._unwatch = drain.on_expiry(self._shut_down) if drain is not None else None
 
     def _shut_down(self) -> None:
@@ -141,6 +143,7 @@ class Relay:
         """Yield what has arrived, oldest first: chunks (``str``), ``_TICK`` for heartbeats, and last
         ``_END`` or a ``GatewayError``. Items already queued leave together, so a burst of chunks costs
         one write to the socket, while a chunk that arrives alone still leaves at once."""
+        self._relaying = True
         batch = [] if first is None else [first]
         if self.heartbeat_s > 0:
             self._arm_heartbeat()
@@ -172,8 +175,21 @@ class Relay:
             self._last_activity = now  # a ping is activity too: the next one is due a full interval later
         self._arm_heartbeat()
 
+    def when_over(self, callback: Callable[[StreamReport], None]) -> None:
+        """Call ``callback`` with the report once the stream is over, however it ended: relayed to its end,
+        cut, or never relayed at all because the request ended first."""
+        self._over = callback
+
+    def over(self) -> None:
+        callback, self._over = self._over, None
+        if callback is not None:
+            callback(self.report)
+
     def _owner_done(self, owner: asyncio.Task[Any]) -> None:
         self._producer.cancel()
+        if not self._relaying:  # the body never ran, nor its cleanup: settle and count the stream here
+            self.report.cancelled = True
+            self.over()
 
     async def aclose(self) -> None:
         """Stop the provider call now (client gone, or relay finished)."""
@@ -191,7 +207,6 @@ async def sse_body(
     first: Any,
     writer: EventWriter,
     start_event: Callable[[], dict[str, Any]],
-    on_end: Callable[[StreamReport], None],
     before_last: Callable[[StreamReport], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
     """The response body: ``start``, ``chunk``…, then ``done`` or ``error``; pings while idle.
@@ -200,7 +215,7 @@ async def sse_body(
     provider that produced it: a fallback may still happen after the 200 was committed. A stream committed
     before its first chunk opens with ``: ping``; one that fails before any chunk sends ``error`` alone.
     ``before_last`` runs before the write that ends the stream (so what the client then asks sees it),
-    ``on_end`` once the body is over, however it ended.
+    the relay's ``when_over`` callback once the body is over, however it ended.
     """
     if first is None:  # nothing arrived within the commit window: open the stream now
         yield PING
@@ -218,7 +233,7 @@ async def sse_body(
         raise
     finally:
         await relay.aclose()
-        on_end(relay.report)
+        relay.over()
 
 
 def _with_start(batch: list[Any], start_event: Callable[[], dict[str, Any]]) -> tuple[bool, list[Any]]:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from grompt_gateway.v1.sse import Relay
+from grompt_gateway.v1.sse import Relay, StreamReport
 from llm.ports import GenStream, StreamOutcome
 
 pytestmark = pytest.mark.anyio
@@ -89,14 +89,18 @@ async def test_a_stream_body_never_iterated_still_stops_the_provider_call() -> N
         finally:
             closed.set()
 
+    reports: list[StreamReport] = []
+
     async def request() -> Relay:
         relay = Relay(GenStream(chunks(), StreamOutcome()), heartbeat_s=0, started=0.0)
+        relay.when_over(reports.append)  # the handler's settle of the budget and its stream metrics
         await provider_started.wait()
         return relay  # the response is built and dropped: its body is never iterated
 
     await asyncio.ensure_future(request())
 
     await asyncio.wait_for(closed.wait(), timeout=5)
+    assert [report.cancelled for report in reports] == [True]  # settled once, as a client that left
 
 
 async def test_a_response_ready_as_the_hard_deadline_fires_is_not_started_then_cut() -> None:
