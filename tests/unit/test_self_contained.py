@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTSIDE = re.compile(r"\.\./shared|\bshared/API|\bAPI\.md\b|STACK-NOTES|STYLE\.md")
+OUTSIDE = re.compile(r"\.\./shared|\bshared/API|\bAPI\.md\b|STACK[-]NOTES|STYLE\.md")
 TEXT = (".py", ".md", ".js", ".html", ".css", ".txt", ".toml", ".example", ".sh", ".cfg", ".ini", ".yml", ".yaml")
 
 
