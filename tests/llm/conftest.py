@@ -11,7 +11,7 @@ from llm.multi import MultiAIWrapper
 from llm.registry import ProviderRegistry
 from llm.types import PROVIDER_IDS, ProviderId
 from mockllm import MockLLMServer
-from tests.llm.wiring import MODELS, FailureLog, make_multi, make_registry
+from tests.llm.wiring import MODELS, FailureLog, FallbackLog, make_multi, make_registry
 
 
 @pytest.fixture
@@ -35,6 +35,11 @@ def failures() -> FailureLog:
 @pytest.fixture
 def multi(registry: ProviderRegistry, failures: FailureLog) -> MultiAIWrapper:
     return make_multi(registry, failures=failures)
+
+
+@pytest.fixture
+def fallbacks() -> FallbackLog:
+    return FallbackLog()
 
 
 @pytest.fixture(params=PROVIDER_IDS)

@@ -1,9 +1,8 @@
 """Fallback of the default route (llm.fallback via MultiAI), counted at the mock upstream per provider:
-who is tried, how often (3 upstream calls per request in all), within one deadline, and who is named."""
+who is tried, how often (3 upstream calls per request in all), within one deadline, and who is named.
+Streams: test_fallback_streams.py."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -11,45 +10,27 @@ from llm.errors import (
     DeadlineExceeded,
     ProviderNotConfigured,
     UpstreamBadRequest,
-    UpstreamConnectionError,
     UpstreamError,
 )
 from llm.multi import MultiAIWrapper
 from llm.registry import ProviderRegistry
 from llm.retry import RetryPolicy
-from llm.types import GenInput, GenOptions, ProviderId
+from llm.types import GenOptions, ProviderId
 from mockllm import MockLLMServer, Scenario
-from tests.llm.wiring import MODELS, FailureLog, FallbackLog, drain, make_multi, make_registry
+from tests.llm.fallback_support import ANSWER, ANTHROPIC, DOWN, OPENAI, PROMPT, calls, default_route
+from tests.llm.wiring import FailureLog, FallbackLog, make_multi, make_registry
 
 pytestmark = pytest.mark.anyio
-
-PROMPT = GenInput(user="Tell me about rivers")
-ANSWER = "Rivers carve valleys"
-OPENAI = ("openai", MODELS["openai"][0])
-ANTHROPIC = ("anthropic", MODELS["anthropic"][0])
-DOWN = Scenario(status=503)
-
-
-@pytest.fixture
-def fallbacks() -> FallbackLog:
-    return FallbackLog()
 
 
 @pytest.fixture
 def multi(registry: ProviderRegistry, failures: FailureLog, fallbacks: FallbackLog) -> MultiAIWrapper:
-    """Default gemini, falling back to openai then anthropic."""
-    return make_multi(registry, failures=failures, fallback=("openai", "anthropic"), fallbacks=fallbacks)
-
-
-def calls(mock: MockLLMServer) -> dict[str, int]:
-    """Upstream calls received, per provider."""
-    return {pid: len(mock.requests_for(pid)) for pid in ("gemini", "openai", "anthropic")}
+    return default_route(registry, failures=failures, fallbacks=fallbacks)
 
 
 async def generate(multi: MultiAIWrapper, *, options: GenOptions | None = None) -> tuple[str, str, str]:
     result = await multi.generate(PROMPT, options, provider="gemini", model="gemini-2.5-flash", fallback=True)
     return result.text, result.provider, result.model
-
 
 # --- JSON ---------------------------------------------------------------------------------------------
 
@@ -243,141 +224,6 @@ async def test_every_attempt_carries_the_same_completion_cap(multi: MultiAIWrapp
     caps = [r.body["generationConfig"]["maxOutputTokens"] for r in mock.requests_for("gemini")]
     caps += [r.body["max_completion_tokens"] for r in mock.requests_for("openai")]
     assert caps == [42, 42, 42]
-
-
-# --- streams, before their first chunk ----------------------------------------------------------------
-
-async def collect(stream: AsyncIterator[str]) -> str:
-    return "".join([chunk async for chunk in stream])
-
-
-def stream(multi: MultiAIWrapper) -> AsyncIterator[str]:
-    return multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
-
-
-async def test_a_stream_whose_default_fails_before_its_first_chunk_is_served_by_the_next(
-    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
-) -> None:
-    mock.enqueue(DOWN, provider="gemini", times=5)
-    mock.enqueue(Scenario(text=ANSWER), provider="openai")
-    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
-
-    assert await collect(chunks) == ANSWER
-    assert (chunks.provider, chunks.model) == OPENAI
-    assert chunks.usage is not None and chunks.finish_reason == "stop"
-    assert calls(mock) == {"gemini": 2, "openai": 1, "anthropic": 0}
-    assert fallbacks.moves == [("gemini", "gemini", *OPENAI)]
-
-
-async def test_a_stream_error_event_before_the_first_chunk_falls_back(
-    multi: MultiAIWrapper, mock: MockLLMServer
-) -> None:
-    mock.enqueue(Scenario(midstream_error=0), provider="gemini", times=5)
-    mock.enqueue(Scenario(text=ANSWER), provider="openai")
-
-    assert await collect(stream(multi)) == ANSWER
-    assert calls(mock)["openai"] == 1
-
-
-async def test_a_silent_stream_falls_back_within_the_first_chunk_deadline(
-    registry: ProviderRegistry, mock: MockLLMServer
-) -> None:
-    multi = make_multi(registry, request_timeout_ms=3_000, fallback=("openai",))
-    mock.enqueue(Scenario(hang=True), provider="gemini")
-    mock.enqueue(Scenario(text=ANSWER), provider="openai")
-    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
-
-    assert await collect(chunks) == ANSWER
-    assert chunks.provider == "openai"
-    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
-
-
-@pytest.mark.parametrize("broken", [Scenario(body="garbage"), Scenario(body="cut"), Scenario(body="truncated")],
-                         ids=["garbage", "cut", "truncated"])
-async def test_a_stream_broken_before_its_first_chunk_falls_back(
-    multi: MultiAIWrapper, mock: MockLLMServer, broken: Scenario
-) -> None:
-    mock.enqueue(broken, provider="gemini", times=3)
-    mock.enqueue(Scenario(text=ANSWER), provider="openai")
-    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
-
-    assert await collect(chunks) == ANSWER
-    assert chunks.provider == "openai"
-    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
-
-
-async def test_a_stream_whose_head_came_but_no_chunk_falls_back_halfway(
-    registry: ProviderRegistry, mock: MockLLMServer
-) -> None:
-    multi = make_multi(registry, request_timeout_ms=3_000, fallback=("openai",))
-    mock.enqueue(Scenario(silence=True), provider="gemini")
-    mock.enqueue(Scenario(text=ANSWER), provider="openai")
-
-    assert await collect(stream(multi)) == ANSWER
-    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
-
-
-async def test_a_stream_with_a_long_retry_after_moves_on_at_once(
-    multi: MultiAIWrapper, mock: MockLLMServer
-) -> None:
-    mock.enqueue(Scenario(status=429, retry_after_s=30), provider="gemini", times=3)
-    mock.enqueue(Scenario(text=ANSWER), provider="openai")
-
-    assert await collect(stream(multi)) == ANSWER
-    assert calls(mock) == {"gemini": 1, "openai": 1, "anthropic": 0}
-
-
-async def test_a_stream_off_the_default_route_never_falls_back(
-    multi: MultiAIWrapper, mock: MockLLMServer
-) -> None:
-    mock.enqueue(DOWN, provider="gemini", times=5)
-
-    with pytest.raises(UpstreamError):
-        await collect(multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash"))
-    assert calls(mock) == {"gemini": 3, "openai": 0, "anthropic": 0}
-
-
-# --- streams, after their first chunk -----------------------------------------------------------------
-
-async def test_a_stream_that_fails_after_its_first_chunk_never_falls_back(
-    multi: MultiAIWrapper, mock: MockLLMServer, fallbacks: FallbackLog
-) -> None:
-    mock.enqueue(Scenario(reset_after=2, chunks=10), provider="gemini", times=3)
-    received: list[str] = []
-    chunks = multi.stream(PROMPT, provider="gemini", model="gemini-2.5-flash", fallback=True)
-
-    with pytest.raises(UpstreamConnectionError):
-        await drain(chunks, into=received)
-
-    assert len(received) == 2 and chunks.provider == "gemini"
-    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
-    assert fallbacks.moves == []
-
-
-async def test_a_stream_cut_after_its_first_chunk_is_an_error_without_fallback(
-    multi: MultiAIWrapper, mock: MockLLMServer
-) -> None:
-    mock.enqueue(Scenario(body="cut", after=2, chunks=10), provider="gemini", times=3)
-    received: list[str] = []
-
-    with pytest.raises(UpstreamError):
-        await drain(stream(multi), into=received)
-    assert len(received) == 2
-    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
-
-
-async def test_a_stream_that_stalls_after_its_first_chunk_times_out_without_fallback(
-    registry: ProviderRegistry, mock: MockLLMServer
-) -> None:
-    # 1 s for the first chunk (half the deadline: openai is next), then 2 s of silence ends the stream.
-    multi = make_multi(registry, request_timeout_ms=2_000, fallback=("openai",))
-    mock.enqueue(Scenario(stall_after=1, chunks=5), provider="gemini")
-    received: list[str] = []
-
-    with pytest.raises(DeadlineExceeded):
-        await drain(stream(multi), into=received)
-    assert len(received) == 1
-    assert calls(mock) == {"gemini": 1, "openai": 0, "anthropic": 0}
 
 
 # --- the route --------------------------------------------------------------------------------------
