@@ -4,28 +4,16 @@ as one with a key written twice, shows "Parser error" and no operations)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.demo.test_playground_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FIRST_LOAD_MS
+from tests.demo.conftest import ARTIFACTS, FIRST_LOAD_MS
 from tests.support.gateway import GatewayThread
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): run the README's test command (scripts/test), which "
-                    "installs it with apt-get install chromium.", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, str]]:

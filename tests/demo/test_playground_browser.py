@@ -7,27 +7,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.demo.conftest import demo_mock
+from tests.demo.conftest import ARTIFACTS, FIRST_LOAD_MS, demo_mock
 from tests.guards.tokens import SECRET, sign
 from tests.support.gateway import GatewayThread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps dialling out of this closed network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHUNK_DELAY_MS = 30
 LONG_PROMPT = "[mock chunks=200 gap_ms=50] Keep talking about lighthouses"
-# The first /v1/providers of a process imports the three SDKs: seconds on a busy machine.
-FIRST_LOAD_MS = 30_000
 MODES = ["eventsource", "fetch"]
 
 # Records every state the answer goes through, with its time, so the test can see it grow.
@@ -39,23 +31,12 @@ WATCH_ANSWER = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): run the README's test command (scripts/test), which "
-                    "installs it with apt-get install chromium.", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[[GatewayThread], Page]]:
+def open_page(chromium: Browser) -> Iterator[Callable[[GatewayThread], Page]]:
     pages: list[Page] = []
 
     def open_(gateway: GatewayThread) -> Page:
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = chromium.new_page(viewport={"width": 1280, "height": 1000})
         pages.append(page)
         page.goto(gateway.url + "/")
         expect(page.get_by_label("Provider")).to_be_enabled(timeout=FIRST_LOAD_MS)
