@@ -19,6 +19,8 @@ process; ``asgi.py`` builds the production one from the environment.
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -48,9 +50,9 @@ AUTHENTICATED_PREFIXES: Final = ("/v1/generate", "/v1/budget")
 class GatewayApplication:
     """ASGI callable; ``services`` are shared by every request it serves."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self.services = Services(settings)
+        self.services = Services(settings, clock=clock)
         chain = AccessLayer(_http_chain(self.services, django=GatewayASGIHandler()))
         self._http: ASGIApp = cors(chain, allowed_origins=settings.cors_allowed_origins)
         self._app = Lifespan(self._serve, on_startup=self._start, on_shutdown=self._stop)

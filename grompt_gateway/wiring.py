@@ -10,6 +10,7 @@ when routes are registered.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from functools import cached_property
@@ -41,8 +42,9 @@ log = logging.getLogger("grompt_gateway.wiring")
 class Services:
     """Process-wide collaborators, built once from settings and closed at shutdown."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock  # wall-clock seconds for the guards' windows (rate limit, token budgets)
         self.started = False
         self.drain = Drain(grace_s=settings.shutdown_grace_s)  # graceful shutdown (stack/shutdown.py)
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -105,7 +107,7 @@ class Services:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(rps=self.settings.rate_limit_rps, cache=self.cache)
+        return RateLimiter(rps=self.settings.rate_limit_rps, cache=self.cache, clock=self.clock)
 
     @cached_property
     def idempotency(self) -> IdempotencyStore:
@@ -115,7 +117,7 @@ class Services:
 
     @cached_property
     def budget(self) -> TokenBudget:
-        return build_budget(self.settings, cache=self.cache)
+        return build_budget(self.settings, cache=self.cache, clock=self.clock)
 
     async def aclose(self) -> None:
         """Close every shared client; safe to call twice."""

@@ -1,21 +1,20 @@
 """``RATE_LIMIT_RPS`` per client key on the paid routes: a pure-ASGI layer in front of Django.
 
-Counting is django-ratelimit's core, ``get_usage`` (its decorator is sync-only): fixed windows on the
-wall clock, kept in the Django cache, so one Redis gives every process one shared limit.
+Fixed windows of the limiter's clock, counted in the cache with ``add`` + ``incr``, so one Redis gives
+every process one shared limit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
-from django.conf import settings
-from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
-from django_ratelimit.core import get_usage
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guards.cache_io import CacheRunner
@@ -55,36 +54,48 @@ class Usage:
 
 
 class RateLimiter:
-    """Count requests per client key in fixed windows of the cache ``cache``."""
+    """Count requests per client key in fixed windows of ``clock`` (wall-clock seconds, shared by every
+    process on the cache), in the cache ``cache``."""
 
-    def __init__(self, *, rps: float, cache: BaseCache, group: str = "grompt.v1") -> None:
+    def __init__(self, *, rps: float, cache: BaseCache, clock: Callable[[], float] = time.time,
+                 group: str = "grompt.v1") -> None:
         self.enabled = rps > 0
         self.rate = Rate.per_second(rps) if self.enabled else Rate(count=0, period_s=1)
         self.group = group
+        self._clock = clock
         self._runner = CacheRunner(cache)
-        self._alias: str = getattr(settings, "RATELIMIT_USE_CACHE", "default")
 
     async def hit(self, client_key: str) -> Usage | None:
         """Count one request; None when the cache is unreachable (fail open: see guards/README.md)."""
+        now, period = self._clock(), self.rate.period_s
+        window = math.floor(now / period)
+        reset_s = (window + 1) * period - now
         try:
-            usage = await self._runner.run(self._count, client_key)
+            count = await self._runner.run(self._count, self._key(client_key, window),
+                                           ttl_s=math.ceil(reset_s) + 1)
         except self._runner.errors as exc:
             self._runner.report_outage(exc, guard="rate limit")
             return None
-        # django-ratelimit's time_left is 0 for 1 s windows; its window ends at a whole second.
-        reset_s = usage["time_left"] + 1 - (time.time() % 1)
-        count: int = usage["count"]
-        return Usage(allowed=not usage["should_limit"], limit=self.rate.count,
-                     remaining=max(0, self.rate.count - count), reset_s=min(reset_s, self.rate.period_s))
+        return Usage(allowed=count <= self.rate.count, limit=self.rate.count,
+                     remaining=max(0, self.rate.count - count), reset_s=reset_s)
 
-    def _count(self, client_key: str) -> dict[str, int]:
-        # get_usage looks its cache up by alias, and Django's cache handler is context-local: a request
-        # (or worker thread) that has not seen the alias builds a new cache object, which for Redis is
-        # a new connection pool and a new TCP connection per request. Pin the shared object instead.
-        caches[self._alias] = self._runner.cache
-        usage: dict[str, int] = get_usage(None, group=self.group, key=lambda _group, _request: client_key,
-                                          rate=(self.rate.count, self.rate.period_s), increment=True)
-        return usage
+    def _key(self, client_key: str, window: int) -> str:
+        # Hashed: a client key may hold any header text, and cache keys must stay short and plain.
+        digest = hashlib.blake2b(client_key.encode(), digest_size=16).hexdigest()
+        return f"rl:{self.group}:{window}:{digest}"
+
+    def _count(self, key: str, *, ttl_s: int) -> int:
+        """This window's count for ``key`` after one more request (``add`` and ``incr`` are atomic in
+        LocMem and Redis alike)."""
+        cache = self._runner.cache
+        if cache.add(key, 1, timeout=ttl_s):
+            return 1
+        try:
+            count: int = cache.incr(key)
+        except ValueError:  # expired between add and incr: this request opens the window again
+            cache.set(key, 1, timeout=ttl_s)
+            return 1
+        return count
 
 
 class RateLimit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,8 +22,8 @@ def start_gateway() -> Iterator[Callable[..., GatewayThread]]:
     """Start real gateways (uvicorn, ephemeral port) with settings overrides; all stopped at the end."""
     running: list[GatewayThread] = []
 
-    def start(**overrides: Any) -> GatewayThread:
-        gateway = GatewayThread(settings(**overrides)).start()
+    def start(*, clock: Callable[[], float] = time.time, **overrides: Any) -> GatewayThread:
+        gateway = GatewayThread(settings(**overrides), clock=clock).start()
         running.append(gateway)
         return gateway
 

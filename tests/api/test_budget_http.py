@@ -24,29 +24,23 @@ from guards.budget_store import BudgetStore, LocalBudgetStore, Reservation
 from guards.token_estimate import prompt_tokens, text_tokens
 from mockllm import MockLLMServer
 from tests.api.conftest import PROVIDERS
+from tests.support.clock import Clock
 from tests.support.gateway import GatewayThread
 from tests.support.sse import read_sse
 
 HI_RESERVED = prompt_tokens(user="hi", system=None)  # + the completion cap
 
 
-class Clock:
-    """The budget's clock, standing still unless a test moves it (2026-11-30 12:00:10 UTC)."""
-
-    def __init__(self) -> None:
-        self.now = 1_796_040_010.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def budgeted(gateway_with: Callable[..., GatewayThread], *, clock: Clock | None = None,
              store: BudgetStore | None = None, **overrides: Any) -> GatewayThread:
     """A gateway on the mock whose default route is OpenAI, X-Org-Id believed from loopback, and budgets
     on a clock that stands still (a real minute could end mid-test)."""
+    clock = clock or Clock()
     gateway = gateway_with(**{"default_provider": "openai", "default_model": "gpt-4o-mini",
-                              "trusted_proxies": ("127.0.0.1",), **overrides})
-    gateway.app.services.budget = build_budget(gateway.settings, clock=clock or Clock(), store=store)
+                              "trusted_proxies": ("127.0.0.1",), **overrides}, clock=clock)
+    if store is not None:
+        services = gateway.app.services
+        services.budget = build_budget(gateway.settings, cache=services.cache, clock=clock, store=store)
     return gateway
 
 

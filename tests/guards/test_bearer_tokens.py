@@ -28,17 +28,10 @@ from tests.guards.tokens import (
     sign,
     unsigned,
 )
+from tests.support.clock import Clock
 from tests.support.process import free_port
 
 pytestmark = pytest.mark.anyio
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

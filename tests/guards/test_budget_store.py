@@ -21,18 +21,7 @@ from guards.budget_redis import RedisBudgetStore
 from guards.budget_store import BudgetStore, LocalBudgetStore, Reservation, Tally
 from guards.errors import BudgetExceeded, BudgetUnavailable
 from llm.errors import InvalidRequest
-
-# 2026-11-30 12:00:10 UTC: 50 s left in the minute.
-NOON: float = 1_796_040_010.0
-
-
-class Clock:
-    def __init__(self, now: float = NOON) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
+from tests.support.clock import Clock
 
 MakeBudget = Callable[..., TokenBudget]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from types import TracebackType
@@ -17,9 +18,9 @@ from grompt_gateway.v1.api import api
 
 
 class GatewayThread:
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self.app = GatewayApplication(settings)
+        self.app = GatewayApplication(settings, clock=clock)
         self.server = DjangoHttpServer(api=api, app=self.app, graceful_shutdown_s=1)
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
