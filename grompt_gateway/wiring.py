@@ -21,14 +21,14 @@ from django.utils.module_loading import import_string
 
 from grompt_gateway.config import GatewaySettings, cache_config, parse_budget_overrides
 from grompt_gateway.drain import Drain
-from grompt_gateway.observability.llm_metrics import record_fallback
-from grompt_gateway.observability.metrics import BUDGET_REJECTIONS, UPSTREAM_ERRORS
+from grompt_gateway.observability.metrics import BUDGET_REJECTIONS, FALLBACKS, UPSTREAM_ERRORS
 from grompt_gateway.observability.request_context import annotate
 from guards import BudgetLimits, ClientKeys, IdempotencyStore, RateLimiter, TokenBudget, budget_store_for
 from guards.budget_store import BudgetStore
+from llm.fallback import Candidate
 from llm.multi import MultiAIWrapper
 from llm.registry import ProviderConfig, ProviderRegistry
-from llm.types import PROVIDER_IDS
+from llm.types import PROVIDER_IDS, ProviderId
 
 if TYPE_CHECKING:
     from grompt_gateway.demo import DemoUpstream
@@ -149,7 +149,7 @@ def build_multi(settings: GatewaySettings) -> MultiAIWrapper:
         stream_timeout_ms=settings.stream_timeout_ms,
         on_upstream_error=_count_upstream_error,
         fallback=settings.fallback_providers,
-        on_fallback=record_fallback,
+        on_fallback=_record_fallback,
     )
 
 
@@ -209,6 +209,14 @@ def build_key_source(settings: GatewaySettings) -> KeySource | None:
 
         return StaticKey(secret=settings.auth_jwt_secret, public_key_pem=settings.auth_jwt_public_key)
     return None
+
+
+def _record_fallback(*, origin: ProviderId, from_provider: ProviderId, to: Candidate) -> None:
+    """A request moved to the next provider of its route: count it, and say so on the access line
+    (``fallback_from``: the provider the request was routed to first; ``provider``/``model``: the one
+    tried now, so the line names who served, or who failed last)."""
+    FALLBACKS.labels(from_provider, to.provider).inc()
+    annotate(fallback_from=origin, provider=to.provider, model=to.model)
 
 
 def _count_upstream_error(provider: str, code: str) -> None:

@@ -28,9 +28,7 @@ from grompt_gateway.server.http_port import (
     RequestUser,
     ResponsePayload,
 )
-from grompt_gateway.v1.openapi import SSE_CONTENT, error_responses
 from guards import CALLER_SCOPE, CLIENT_KEY_SCOPE, Caller
-from llm.errors import GatewayError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,11 +37,14 @@ class RouteDoc:
 
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    # The 200 answer's schema (or Ninja's ``{status: schema}``), and the errors the route can answer.
+    # The 200 answer's schema (or Ninja's ``{status: schema}``), and the errors the route can answer
+    # (status → Ninja response schema, as the API documents its errors: ``v1.openapi.error_responses``).
     response: Any = None
-    errors: tuple[type[GatewayError], ...] = ()
-    # The 200 answer may be the event stream; a reconnect (``Last-Event-ID``) is answered 204.
+    errors: Mapping[int, Any] = field(default_factory=dict)
+    # The 200 answer may be the event stream (OpenAPI ``content``, by media type); a reconnect
+    # (``Last-Event-ID``) is answered 204.
     streams: bool = False
+    stream_content: Mapping[str, Any] = field(default_factory=dict)
     summary: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
@@ -118,15 +119,15 @@ def _responses(doc: RouteDoc) -> dict[int, Any]:
         responses = {200: doc.response if doc.response is not None or doc.streams else Any}
     if doc.streams:
         responses.setdefault(204, None)
-    return {**responses, **error_responses(doc.errors)}
+    return {**responses, **doc.errors}
 
 
 def _openapi_extra(doc: RouteDoc) -> dict[str, Any]:
     """What Ninja cannot describe: the event stream as ``text/event-stream`` beside any JSON answer."""
     extra = dict(doc.openapi_extra)
     if doc.streams:
-        stream = {200: {"content": SSE_CONTENT},
-                  204: {"description": "A reconnect (`Last-Event-ID`): nothing is generated again."}}
+        stream: dict[int, Any] = {200: {"content": dict(doc.stream_content)}} if doc.stream_content else {}
+        stream[204] = {"description": "A reconnect (`Last-Event-ID`): nothing is generated again."}
         extra["responses"] = {**stream, **extra.get("responses", {})}
     return extra
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import orjson
 
 from grompt_gateway.config import GatewaySettings
-from grompt_gateway.observability.llm_metrics import record_result, record_stream
 from grompt_gateway.observability.request_context import REQUEST_ID, annotate
 from grompt_gateway.server.http_port import RequestContext, ResponsePayload
 from grompt_gateway.v1.budget import NOTHING, CallBudget, client_key_of
+from grompt_gateway.v1.call_metrics import record_result, record_stream
 from grompt_gateway.v1.schemas import GenerateIn, OptionsIn, StreamQuery
 from grompt_gateway.v1.sse import SSE_HEADERS, EventWriter, Relay, StreamReport, sse_body
 from grompt_gateway.wiring import Services, current_services

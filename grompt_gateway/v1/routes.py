@@ -7,6 +7,7 @@ from typing import Final
 
 from grompt_gateway.server.django_adapter import DjangoHttpServer, RouteDoc
 from grompt_gateway.v1 import budget, generate, meta
+from grompt_gateway.v1.openapi import SSE_CONTENT, error_responses
 from grompt_gateway.v1.schemas import BudgetOut, GenerateIn, GenResultOut, HealthOut, ProvidersOut, StreamQuery
 from guards.errors import (
     AuthUnavailable,
@@ -41,16 +42,16 @@ def register_routes(server: DjangoHttpServer) -> None:
         summary="Providers, their models and the default", tags=("models",), response=ProvidersOut))
     server.route("POST", "/generate", generate.generate, doc=RouteDoc(
         body=GenerateIn, summary="Generate text", tags=("models",), response=GenResultOut, streams=True,
-        errors=(*MODEL_CALL_ERRORS, PayloadTooLarge, IdempotencyKeyReused),
+        stream_content=SSE_CONTENT, errors=error_responses((*MODEL_CALL_ERRORS, PayloadTooLarge, IdempotencyKeyReused)),
         description="Answers a `GenResult`. With `\"stream\": true` or `Accept: text/event-stream` it answers "
                     "the event stream of `GET /v1/generate/stream` instead. `Idempotency-Key` replays the "
                     "first answer for the same body. JSON types are taken as they are: no string is read "
                     "as a number or a boolean."))
     server.route("GET", "/budget", budget.budget, doc=RouteDoc(
         summary="The caller's token budget", tags=("models",), response=BudgetOut,
-        errors=(Unauthorized, BudgetUnavailable),
+        errors=error_responses((Unauthorized, BudgetUnavailable)),
         description="Per window that is on (`minute`, `day`: UTC): the limit, tokens used, tokens reserved by "
                     "calls in flight, and seconds until it resets. Never rate limited nor budgeted."))
     server.sse("/generate/stream", generate.generate_stream, doc=RouteDoc(
         query=StreamQuery, summary="Generate text as server-sent events", tags=("models",),
-        errors=MODEL_CALL_ERRORS, description=_SSE_DESCRIPTION))
+        stream_content=SSE_CONTENT, errors=error_responses(MODEL_CALL_ERRORS), description=_SSE_DESCRIPTION))

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from grompt_gateway.server.django_adapter import DjangoHttpServer, RouteDoc
 from grompt_gateway.server.http_port import RequestContext, ResponsePayload
-from grompt_gateway.v1.openapi import GatewayAPI
+from grompt_gateway.v1.openapi import GatewayAPI, error_responses
 from guards.errors import RateLimited
 from llm.errors import InvalidRequest
 from tests.support.gateway import GatewayThread
@@ -123,7 +123,7 @@ def test_a_new_route_documents_itself_from_its_route_doc() -> None:
     api = GatewayAPI(urls_namespace="test-self-documenting")
     server = DjangoHttpServer(api=api)
     server.route("GET", "/thing", _thing, doc=RouteDoc(
-        summary="A thing", response=_ThingOut, errors=(InvalidRequest, RateLimited),
+        summary="A thing", response=_ThingOut, errors=error_responses((InvalidRequest, RateLimited)),
         openapi_extra={"responses": {"200": {"description": "The thing"}}}))
     spec = load_spec(json.dumps(api.get_openapi_schema(path_prefix="/v1/")))
     validate(spec)

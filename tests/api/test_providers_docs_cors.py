@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
+from tests.support.clock import fresh_clock
 from tests.support.gateway import GatewayThread
 
 
@@ -62,7 +63,7 @@ def test_cors_preflight_is_answered_for_an_allowed_origin(start_gateway: Callabl
 
 
 def test_errors_raised_before_django_are_readable_by_the_pwa(start_gateway: Callable[..., GatewayThread]) -> None:
-    gateway = start_gateway(cors_allowed_origins=(ORIGIN,), rate_limit_rps=1.0)
+    gateway = start_gateway(cors_allowed_origins=(ORIGIN,), rate_limit_rps=1.0, clock=fresh_clock())
     statuses = [httpx.post(f"{gateway.url}/v1/generate", json={"user": "hi"}, headers={"Origin": ORIGIN})
                 for _ in range(4)]
     limited = next(r for r in statuses if r.status_code == 429)

@@ -13,7 +13,7 @@ import pytest
 
 from mockllm import MockLLMServer
 from tests.conftest import providers_on
-from tests.guards.windows import in_one_window
+from tests.support.clock import Clock, fresh_clock
 from tests.support.gateway import GatewayThread, settings
 from tests.support.nginx import NGINX, Nginx
 
@@ -24,9 +24,20 @@ _CLIENT_ADDRESSES = itertools.count(2)  # 127.0.0.2, 127.0.0.3, …: distinct cl
 
 
 @pytest.fixture(scope="module")
-def edge(mock_llm_server: MockLLMServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def clock() -> Clock:
+    """The gateway's clock: it stands still, and each test gets windows of its own (``own_windows``)."""
+    return Clock()
+
+
+@pytest.fixture(autouse=True)
+def own_windows(clock: Clock) -> None:
+    clock.now = fresh_clock().now
+
+
+@pytest.fixture(scope="module")
+def edge(mock_llm_server: MockLLMServer, tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> Iterator[str]:
     gateway = GatewayThread(settings(**providers_on(mock_llm_server), sse_heartbeat_s=1.0, rate_limit_rps=2.0,
-                                     trusted_proxies=("127.0.0.1",), default_provider="openai"))
+                                     trusted_proxies=("127.0.0.1",), default_provider="openai"), clock=clock)
     with gateway, Nginx(gateway_port=gateway.port, directory=tmp_path_factory.mktemp("nginx"),
                         read_timeout=f"{READ_TIMEOUT_S}s") as nginx:
         yield nginx.url
@@ -81,15 +92,12 @@ def test_a_client_that_leaves_cancels_the_provider_call(edge: str, mock_llm: Moc
 
 
 def test_the_rate_limit_counts_the_real_client_not_what_it_claims(edge: str, mock_llm: MockLLMServer) -> None:
-    def burst() -> tuple[list[int], int]:
-        one, other = (f"127.0.0.{next(_CLIENT_ADDRESSES)}" for _ in range(2))
-        with _client(one) as client:  # claims to be someone else each time: forged hops, its own X-Org-Id
-            statuses = [client.post(f"{edge}/v1/generate", json={"user": "hi"}, headers={
-                "X-Forwarded-For": f"198.51.100.{n}", "X-Org-Id": f"org-{n}"}).status_code for n in range(3)]
-        with _client(other) as client:
-            return statuses, client.post(f"{edge}/v1/generate", json={"user": "hi"}).status_code
-
-    statuses, other = in_one_window(burst)
+    one, other = (f"127.0.0.{next(_CLIENT_ADDRESSES)}" for _ in range(2))
+    with _client(one) as client:  # claims to be someone else each time: forged hops, its own X-Org-Id
+        statuses = [client.post(f"{edge}/v1/generate", json={"user": "hi"}, headers={
+            "X-Forwarded-For": f"198.51.100.{n}", "X-Org-Id": f"org-{n}"}).status_code for n in range(3)]
+    with _client(other) as client:
+        other = client.post(f"{edge}/v1/generate", json={"user": "hi"}).status_code
     assert statuses == [200, 200, 429]  # one bucket, the client's real address, at 2 per second
     assert other == 200  # another address, another bucket
 

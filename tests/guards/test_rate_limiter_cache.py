@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 
 import pytest
@@ -14,18 +13,17 @@ from django.core.cache.backends.redis import RedisCache
 from grompt_gateway.application import GatewayApplication
 from grompt_gateway.config import GatewaySettings
 from guards import RateLimiter
+from tests.support.clock import Clock
 
 
 @pytest.mark.anyio
 async def test_limiters_on_one_redis_share_one_count(redis_url: str, redis_client: redis.Redis) -> None:
-    one, two = (RateLimiter(rps=3, cache=RedisCache(redis_url, {})) for _ in range(2))
-    for _ in range(3):  # five local round trips fit in one window unless the machine stalls
-        await asyncio.sleep(1 - time.time() % 1 + 0.005)
-        second, key = int(time.time()), "org:" + uuid.uuid4().hex
-        usages = [await limiter.hit(key) for limiter in (one, two, one, two, one)]
-        if int(time.time()) == second:
-            break
+    clock = Clock()
+    one, two = (RateLimiter(rps=3, cache=RedisCache(redis_url, {}), clock=clock) for _ in range(2))
+    usages = [await limiter.hit("org:acme") for limiter in (one, two, one, two, one)]
     assert [usage.allowed if usage else None for usage in usages] == [True, True, True, False, False]
+    clock.now += 1  # the next window, for both
+    assert [usage.allowed if usage else None for usage in [await two.hit("org:acme")]] == [True]
 
 
 @pytest.mark.anyio

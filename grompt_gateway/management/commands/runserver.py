@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from grompt_gateway.application import GatewayApplication
 from grompt_gateway.config import GatewaySettings
+from grompt_gateway.http_server import build_http_server
 from grompt_gateway.observability.log_json import logging_config
-from grompt_gateway.server.adapters import build_http_server
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 

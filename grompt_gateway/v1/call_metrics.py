@@ -1,4 +1,4 @@
-"""Record a model call in Prometheus and on the request's access line: tokens, latency, time to
+"""Record a /v1 model call in Prometheus and on the request's access line: tokens, latency, time to
 first chunk, cancellations. Model labels are bounded: unlisted models count as ``other``."""
 
 from __future__ import annotations
@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 
 from grompt_gateway.observability.metrics import (
     CANCELLED_STREAMS,
-    FALLBACKS,
     FIRST_CHUNK,
     JOB_LATENCY,
     TOKENS,
     TOKENS_ESTIMATED,
 )
 from grompt_gateway.observability.request_context import annotate
-from llm.fallback import Candidate
 from llm.ports import GenStream
 from llm.types import GenResult, GenUsage, ProviderId
 
@@ -41,14 +39,6 @@ def _count_usage(*, provider: str, model: str, usage: GenUsage | None, spend: Sp
     TOKENS.labels(provider, model, "prompt").inc(usage.prompt)
     TOKENS.labels(provider, model, "completion").inc(usage.completion)
     annotate(prompt_tokens=usage.prompt, completion_tokens=usage.completion, total_tokens=usage.total)
-
-
-def record_fallback(*, origin: ProviderId, from_provider: ProviderId, to: Candidate) -> None:
-    """A request moved to the next provider of its route: count it, and say so on the access line
-    (``fallback_from``: the provider the request was routed to first; ``provider``/``model``: the one
-    tried now, so the line names who served, or who failed last)."""
-    FALLBACKS.labels(from_provider, to.provider).inc()
-    annotate(fallback_from=origin, provider=to.provider, model=to.model)
 
 
 def record_result(services: Services, *, result: GenResult, spend: Spend, elapsed_s: float) -> None:

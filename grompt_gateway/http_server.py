@@ -1,4 +1,5 @@
-"""``HTTP_ADAPTER`` → the ``HttpServerPort`` implementation that serves the gateway."""
+"""``HTTP_ADAPTER`` → the ``HttpServerPort`` implementation that serves the gateway, with the ``/v1`` API
+(``runserver`` builds its server here)."""
 
 from __future__ import annotations
 
