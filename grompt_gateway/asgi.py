@@ -1,19 +1,26 @@
-"""ASGI entry point: ``uvicorn grompt_gateway.asgi:application``."""
+"""ASGI entry point: ``uvicorn grompt_gateway.asgi:application``.
+
+Built with the cyclic garbage collector paused (``stack.lifespan.collector_paused``): importing Django,
+Ninja and the app allocates only objects that live as long as the process.
+"""
 
 from __future__ import annotations
 
 import os
 
-import django
+from grompt_gateway.stack.lifespan import collector_paused
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grompt_gateway.settings")
-django.setup(set_prefix=False)
+with collector_paused():
+    import django
 
-from django.conf import settings  # noqa: E402
-from django.urls import get_resolver  # noqa: E402
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grompt_gateway.settings")
+    django.setup(set_prefix=False)
 
-from grompt_gateway.application import GatewayApplication  # noqa: E402
+    from django.conf import settings
+    from django.urls import get_resolver
 
-get_resolver().url_patterns  # noqa: B018 - build the URL map (and the /v1 routes) now, not on the first request
+    from grompt_gateway.application import GatewayApplication
 
-application = GatewayApplication(settings.GATEWAY)
+    get_resolver().url_patterns  # noqa: B018 - build the URL map (and the /v1 routes) now, not on the first request
+
+    application = GatewayApplication(settings.GATEWAY)

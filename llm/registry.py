@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, cast
@@ -58,7 +59,9 @@ class ProviderRegistry:
     SDK-internal retries are off (``MultiAIWrapper`` owns retries). ``timeout_ms`` bounds each read,
     write and pool wait of one HTTP request (a backstop: MultiAI's deadlines are the real bound).
     The pools are sized for a gateway: every open stream holds a connection, and keeping them all alive
-    spares new connections under load. Building the registry imports the SDKs of the configured
+    spares new connections under load. Every client verifies TLS with one shared context, the one each
+    would build by default (``httpx2.create_ssl_context()``): each context loads the trust store, ~25 ms,
+    and genai alone built three (``ssl_context``). Building the registry imports the SDKs of the configured
     providers (and only those); on a running loop it also builds their clients (``warm()``), so that
     the first request pays for neither (an SDK import takes ~0.4 s, a client ~50 ms).
     """
@@ -80,6 +83,7 @@ class ProviderRegistry:
             max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
         )
         self._anthropic_max_tokens = anthropic_max_tokens
+        self._ssl_context: ssl.SSLContext | None = None
         self._clients: dict[asyncio.AbstractEventLoop, dict[ProviderId, tuple[object, _Close]]] = {}
         for pid in self._configured():
             importlib.import_module(_ADAPTER_MODULES[pid])
@@ -142,6 +146,13 @@ class ProviderRegistry:
             held[pid] = builders[pid](self._configs[pid])
         return held[pid][0]
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context every client verifies with, built on first use (it honours SSL_CERT_FILE and
+        SSL_CERT_DIR, as the SDKs' own default does)."""
+        if self._ssl_context is None:
+            self._ssl_context = httpx2.create_ssl_context()
+        return self._ssl_context
+
     def _forget_closed_loops(self) -> None:
         # A closed loop's clients can never be used or closed again: let them go.
         self._clients = {loop: held for loop, held in self._clients.items() if not loop.is_closed()}
@@ -154,7 +165,8 @@ class ProviderRegistry:
             base_url=config.base_url or DEFAULT_BASE_URLS["openai"],
             max_retries=0,
             timeout=self._timeout,
-            http_client=openai.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout),
+            http_client=openai.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout,
+                                                    verify=self.ssl_context()),
         )
         return client, client.close
 
@@ -166,7 +178,8 @@ class ProviderRegistry:
             base_url=config.base_url or DEFAULT_BASE_URLS["anthropic"],
             max_retries=0,
             timeout=self._timeout,
-            http_client=anthropic.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout),
+            http_client=anthropic.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout,
+                                                       verify=self.ssl_context()),
         )
         return client, client.close
 
@@ -180,11 +193,14 @@ class ProviderRegistry:
         # Our own pool, an httpx2 client over aiohttp (what the other two SDKs ship as their aiohttp
         # transport): genai's own aiohttp path (taken when it gets no client) retries a failed connect
         # after sleeping 1-10 s; and we close the pool ourselves.
-        http = Httpx2AiohttpClient(limits=self._limits, timeout=self._timeout)
+        tls = self.ssl_context()
+        http = Httpx2AiohttpClient(limits=self._limits, timeout=self._timeout, verify=tls)
         options = genai_types.HttpOptions(
             base_url=config.base_url or DEFAULT_BASE_URLS["gemini"],
             timeout=self._timeout_ms,  # milliseconds; genai applies it to each request
             httpx_async_client=http,
+            # genai still builds a sync client and a websocket context, unused: with our context, not theirs.
+            client_args={"verify": tls}, async_client_args={"ssl": tls},
             retry_options=None,  # one attempt
         )
         client = genai.Client(vertexai=False, api_key=config.api_key, http_options=options)
