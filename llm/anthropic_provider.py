@@ -117,8 +117,11 @@ class AnthropicProvider:
                     kind = event["type"]
                     if kind == "content_block_delta":
                         delta = event["delta"]
-                        if delta["type"] == "text_delta" and (text := _text(delta.get("text"))):
-                            yield text
+                        if delta["type"] == "text_delta" and (text := delta.get("text")) is not None:
+                            if not isinstance(text, str):  # ``_text`` inlined: this runs for every chunk
+                                raise TypeError("not a text field")
+                            if text:
+                                yield text
                     elif kind == "message_stop":
                         finished = True
                     elif kind == "message_start":

@@ -74,8 +74,14 @@ class Attempts:
         self._on_fallback = on_fallback
         self._calls_left = max_calls
 
-    async def run(self, attempt: Callable[[Candidate, float], Awaitable[T]]) -> T:
+    def run(self, attempt: Callable[[Candidate, float], Awaitable[T]]) -> Awaitable[T]:
         """Return the first success of ``attempt(candidate, its_deadline)``, or raise the last failure."""
+        route = self._route
+        if len(route) == 1 and route[0].provider == self._origin:  # no fallback: no layer more than the retries
+            return self._provider(attempt, route[0], has_next=False)
+        return self._run_route(attempt)
+
+    async def _run_route(self, attempt: Callable[[Candidate, float], Awaitable[T]]) -> T:
         loop = asyncio.get_running_loop()
         previous = self._origin
         last = len(self._route) - 1

@@ -63,7 +63,10 @@ class LeanAsyncModels(AsyncModels):
                 *lines, rest = (rest + block).split(b"\n")
                 for line in lines:
                     if line.startswith(b"data:"):
-                        yield await _response(line[5:])
+                        event = orjson.loads(line[5:])
+                        if "error" in event:
+                            await _raise_error(event)
+                        yield build(_RESPONSE, event)
             # A line cut by the end of the body is dropped: the missing finish reason tells the stream was cut.
         finally:
             await response.aclose()
@@ -109,16 +112,13 @@ def _content(content: Any) -> dict[str, object]:
     return {"parts": parts, "role": content.role} if content.role else {"parts": parts}
 
 
-async def _response(data: bytes) -> types.GenerateContentResponse:
-    event = orjson.loads(data)
-    if "error" in event:  # an error sent inside the 200 stream, raised as genai raises it
-        error = event["error"]
-        code = error.get("code") if isinstance(error, dict) else None
-        if not isinstance(code, int):
-            raise genai_errors.APIError(code, event, None)  # type: ignore[arg-type]
-        await genai_errors.APIError.raise_error_async(code, event, None)
-    result: types.GenerateContentResponse = build(_RESPONSE, event)
-    return result
+async def _raise_error(event: dict[str, Any]) -> None:
+    """Raise an error sent inside the 200 stream as genai raises it."""
+    error = event["error"]
+    code = error.get("code") if isinstance(error, dict) else None
+    if not isinstance(code, int):
+        raise genai_errors.APIError(code, event, None)  # type: ignore[arg-type]
+    await genai_errors.APIError.raise_error_async(code, event, None)
 
 
 # --- genai's response types, built without validation ---------------------------------------------------
@@ -126,22 +126,26 @@ async def _response(data: bytes) -> types.GenerateContentResponse:
 _Convert = Callable[[Any], Any]
 
 
-class _Plan:
-    """How to build one pydantic model from its JSON: per wire key, the field and a value converter."""
+# How a field's JSON value becomes its Python value: as is, a nested model, a list of models, or a converter.
+_AS_IS, _MODEL, _MODELS, _CONVERT = 0, 1, 2, 3
 
-    __slots__ = ("defaults", "factories", "fields", "model")
+
+class _Plan:
+    """How to build one pydantic model from its JSON: per wire key, the field, how to convert its value and
+    into what (a model class, or a converter)."""
+
+    __slots__ = ("defaults", "factories", "fields")
 
     def __init__(self, model: type[pydantic.BaseModel]) -> None:
         model.model_rebuild(raise_errors=False)
-        self.model = model
-        self.fields: dict[str, tuple[str, _Convert | None]] = {}
+        self.fields: dict[str, tuple[str, int, Any]] = {}
         self.defaults: dict[str, object] = {}
         self.factories: list[tuple[str, Callable[[], object]]] = []
         for name, info in model.model_fields.items():
-            convert = _converter(info.annotation)
-            self.fields[name] = (name, convert)
+            target = (name, *_conversion(info.annotation))
+            self.fields[name] = target
             if info.alias:
-                self.fields[info.alias] = (name, convert)
+                self.fields[info.alias] = target
             if info.default_factory is not None:
                 self.factories.append((name, info.default_factory))  # type: ignore[arg-type]
             else:
@@ -153,40 +157,84 @@ _PLANS: dict[type[pydantic.BaseModel], _Plan] = {}
 
 def build(model: type[pydantic.BaseModel], data: dict[str, Any]) -> Any:
     """Build ``model`` from its JSON (camelCase or snake_case keys) as ``model_construct`` would, converting
-    nested models and enums; unknown keys are dropped, as genai drops them."""
+    nested models and enums; unknown keys are dropped, as genai drops them. Runs for every stream chunk:
+    nested models and lists of them are built here, without a converter call per level."""
     plan = _PLANS.get(model)
     if plan is None:
         plan = _PLANS[model] = _Plan(model)
     values = plan.defaults.copy()
-    for name, factory in plan.factories:
-        values[name] = factory()
+    if plan.factories:
+        for name, factory in plan.factories:
+            values[name] = factory()
     fields = plan.fields
     fields_set = set()
     for key, value in data.items():
         target = fields.get(key)
-        if target is not None:
-            name, convert = target
-            values[name] = value if convert is None or value is None else convert(value)
-            fields_set.add(name)
-    obj = model.__new__(model)
+        if target is None:
+            continue
+        name, how, into = target
+        if how and value is not None:
+            if how == _MODELS:
+                if type(value) is list:
+                    value = [build(into, item) if type(item) is dict else item for item in value]
+            elif how == _MODEL:
+                if type(value) is dict:
+                    value = build(into, value)
+            else:
+                value = into(value)
+        values[name] = value
+        fields_set.add(name)
+    obj = _new(model)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
+_new = object.__new__
 _set = object.__setattr__
+# pydantic's own slots, set through their descriptors as ``model_construct`` sets them (without the name lookup).
+_set_fields_set = pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = pydantic.BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = pydantic.BaseModel.__dict__["__pydantic_private__"].__set__
 
 
-def _converter(annotation: Any) -> _Convert | None:
-    """A converter for a JSON value of ``annotation``: nested models, lists of them, and enums."""
+def _conversion(annotation: Any) -> tuple[int, Any]:
+    """How to convert a JSON value of ``annotation`` (see ``build``)."""
+    model = _model_of(annotation)
+    if model is not None:
+        return _MODEL, model
+    inner = _unwrap(annotation)
+    if typing.get_origin(inner) is list:
+        item = _model_of((typing.get_args(inner) or (None,))[0])
+        if item is not None:
+            return _MODELS, item
+    convert = _converter(annotation)
+    return (_AS_IS, None) if convert is None else (_CONVERT, convert)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``annotation`` without ``Optional`` and ``Annotated``; a union of several types stays as it is."""
     while typing.get_origin(annotation) in (typing.Union, typing.Annotated) or type(annotation).__name__ == "UnionType":
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if typing.get_origin(annotation) is typing.Annotated or len(args) == 1:
             annotation = args[0]
         else:
-            return None
+            return annotation
+    return annotation
+
+
+def _model_of(annotation: Any) -> type[pydantic.BaseModel] | None:
+    inner = _unwrap(annotation)
+    return inner if isinstance(inner, type) and issubclass(inner, pydantic.BaseModel) else None
+
+
+def _converter(annotation: Any) -> _Convert | None:
+    """A converter for a JSON value of ``annotation``: nested models, lists of them, and enums."""
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (typing.Union,) or type(annotation).__name__ == "UnionType":
+        return None
     if typing.get_origin(annotation) is list:
         (item,) = typing.get_args(annotation) or (None,)
         convert = _converter(item)

@@ -50,6 +50,8 @@ _FINISH: Final = {
 }
 
 
+_UNSPECIFIED: Final = types.FinishReason.FINISH_REASON_UNSPECIFIED
+
 # ``ErrorInfo.reason`` values of Google APIs that mean the gateway's key is wrong.
 _KEY_REASONS: Final = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED"})
 
@@ -126,11 +128,16 @@ def _read(response: types.GenerateContentResponse, *, outcome: StreamOutcome) ->
         return ""
     candidate = response.candidates[0]
     reason = candidate.finish_reason
-    if reason is not None and reason != types.FinishReason.FINISH_REASON_UNSPECIFIED:
+    if reason is not None and reason != _UNSPECIFIED:
         outcome.finish_reason = _FINISH.get(reason.value, reason.value.lower())
     parts = candidate.content.parts if candidate.content is not None else None
     # Thoughts and non-text parts (function calls) are not part of the answer text.
-    return "".join(part.text for part in parts or () if part.text and not part.thought)
+    if not parts:
+        return ""
+    if len(parts) == 1:  # a stream chunk's usual shape: runs for every chunk
+        part = parts[0]
+        return part.text if part.text and not part.thought else ""
+    return "".join(part.text for part in parts if part.text and not part.thought)
 
 
 def _usage(usage: types.GenerateContentResponseUsageMetadata) -> GenUsage:

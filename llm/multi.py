@@ -157,14 +157,9 @@ class MultiAIWrapper:
         attempts = self._attempts(provider=provider, model=model, fallback=fallback,
                                   deadline=asyncio.get_running_loop().time() + self._request_timeout_s)
 
-        async def attempt(candidate: Candidate, deadline: float) -> GenResult:
+        def attempt(candidate: Candidate, deadline: float) -> Awaitable[GenResult]:
             port = self._registry.bind(candidate.provider, candidate.model)
-            try:
-                return await self._within(port.generate(input, options), provider=candidate.provider,
-                                          deadline=deadline)
-            except GatewayError as exc:
-                self._report(exc, provider=candidate.provider)
-                raise
+            return self._within(port.generate(input, options), provider=candidate.provider, deadline=deadline)
 
         return await attempts.run(attempt)
 
@@ -239,22 +234,24 @@ class MultiAIWrapper:
         finally:
             await inner.aclose()
 
-    async def _next_chunk(self, inner: GenStream, *, provider: ProviderId, deadline: float) -> str | None:
-        try:
-            return await self._within(anext(inner, None), provider=provider, deadline=deadline)
-        except GatewayError as exc:
-            self._report(exc, provider=provider)
-            raise
+    def _next_chunk(self, inner: GenStream, *, provider: ProviderId, deadline: float) -> Awaitable[str | None]:
+        return self._within(anext(inner, None), provider=provider, deadline=deadline)
 
     async def _within(self, step: Awaitable[T], *, provider: ProviderId, deadline: float) -> T:
-        """Await ``step``, cancelling it at ``deadline``: cancellation closes the upstream request."""
+        """Await ``step``, cancelling it at ``deadline``: cancellation closes the upstream request.
+        A failure (``DeadlineExceeded`` included) is reported to ``on_upstream_error`` and raised."""
         timeout = asyncio.timeout_at(deadline)
         try:
             async with timeout:
                 return await step
         except TimeoutError:
-            if timeout.expired():
-                raise deadline_error(provider=provider) from None
+            if not timeout.expired():
+                raise
+            error = deadline_error(provider=provider)
+            self._report(error, provider=provider)
+            raise error from None
+        except GatewayError as exc:
+            self._report(exc, provider=provider)
             raise
 
     def _report(self, exc: GatewayError, *, provider: ProviderId) -> None:

@@ -105,9 +105,12 @@ class OpenAIProvider:
                     choice = chunk["choices"][0]
                     if choice.get("finish_reason") is not None:
                         outcome.finish_reason = choice["finish_reason"]
-                    text = _text((choice.get("delta") or {}).get("content"))
-                    if text:
-                        yield text
+                    text = (choice.get("delta") or {}).get("content")
+                    if text is not None:  # ``_text`` inlined: this runs for every chunk
+                        if not isinstance(text, str):
+                            raise TypeError("not a text field")
+                        if text:
+                            yield text
                 if not finished:
                     raise ended_early(provider=_ID) if seen else bad_answer(provider=_ID)
 

@@ -5,7 +5,7 @@ Imports only the standard library and ``llm.types``: never django, ninja or the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -42,8 +42,9 @@ class GenStream(AsyncIterator[str]):
     def __aiter__(self) -> GenStream:
         return self
 
-    async def __anext__(self) -> str:
-        return await self._source.__anext__()
+    def __anext__(self) -> Awaitable[str]:
+        # The source's own awaitable, not a coroutine around it: one frame less per chunk.
+        return self._source.__anext__()
 
     async def aclose(self) -> None:
         """Stop the stream and release its upstream connection."""

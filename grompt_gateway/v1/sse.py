@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
@@ -68,6 +68,10 @@ class EventWriter:
         return self.event(error_event(exc))
 
 
+# Chunks held by a report before they are weighed together: bounds what a long stream keeps alive.
+_WEIGH_EVERY: Final = 32
+
+
 @dataclass(slots=True)
 class StreamReport:
     """What the relay observed, for metrics and the access line."""
@@ -77,8 +81,23 @@ class StreamReport:
     error: GatewayError | None = None
     # The stream ended with the provider's last event (``done`` was sent).
     completed: bool = False
-    # ``text_weight`` of every chunk the provider produced, sent to the client or not.
-    produced_weight: int = 0
+    # The text the provider produced, sent to the client or not: chunks not yet weighed (the relay appends,
+    # nothing else per chunk), and the ``text_weight`` of those already weighed.
+    unweighed: list[str] = field(default_factory=list)
+    weighed: int = 0
+
+    def weigh(self) -> None:
+        """Fold the chunks held so far into ``weighed``: one ``text_weight`` for many chunks."""
+        if self.unweighed:
+            self.weighed += text_weight("".join(self.unweighed))
+            self.unweighed.clear()
+
+    @property
+    def produced_weight(self) -> int:
+        """``text_weight`` of all the text the provider produced (additive: the chunks' weights summed),
+        computed when asked for: only a stream that ended without reported usage asks."""
+        self.weigh()
+        return self.weighed
 
 
 class Relay:
@@ -113,8 +132,11 @@ class Relay:
 
     async def _pump(self) -> None:
         try:
+            produced = self.report.unweighed
             async for chunk in self.stream:
-                self.report.produced_weight += text_weight(chunk)
+                produced.append(chunk)
+                if len(produced) >= _WEIGH_EVERY:  # bounds what a long stream keeps alive
+                    self.report.weigh()
                 await self._queue.put(chunk)
             await self._queue.put(_END)
         except GatewayError as exc:
