@@ -68,7 +68,8 @@ async def _warm_up(proc: Proc, providers: Sequence[Protocol]) -> None:
 async def _one_start(upstream_url: str, into: Starts, *, logs: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(servers.gateway_env(upstream_url=upstream_url, providers=into.providers), PYTHONPATH=str(REPO))
+    path = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))  # e.g. + a dir of stubs
+    env.update(servers.gateway_env(upstream_url=upstream_url, providers=into.providers), PYTHONPATH=path)
     argv = [sys.executable, "-m", "grompt_gateway.serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = await start("gateway", argv, port=port, log_path=logs / "footprint-gateway.log", env=env, cwd=logs,
                        health_path="/v1/health")

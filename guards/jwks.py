@@ -1,6 +1,6 @@
 """GoBE's published keys (``AUTH_JWKS_URL``): fetched at start-up, kept in memory, fetched again for an
 unknown ``kid`` at most once per ``refetch_after_s``, and in the background once they are ``max_age_s``
-old. Every fetch is async (httpx) and shared by the requests waiting on it, so the event loop never
+old. Every fetch is async (httpx2) and shared by the requests waiting on it, so the event loop never
 blocks and a flood of forged ``kid``s costs GoBE one request a minute. Keys that cannot be fetched make
 ``key_for`` raise ``AuthUnavailable`` (503): never an open door."""
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import orjson
 from jwt import PyJWK, PyJWKSet
 from jwt.exceptions import PyJWTError
@@ -104,7 +104,7 @@ class JwksKeys:
         try:
             async with asyncio.timeout(self.timeout_s):
                 keys = _signing_keys(await self._download())
-        except (JwksFetchFailed, httpx.HTTPError, TimeoutError) as exc:
+        except (JwksFetchFailed, httpx2.HTTPError, TimeoutError) as exc:
             reason = str(exc) or type(exc).__name__
             kept = "keeping the keys fetched before" if self._keys is not None else (
                 "requests with a bearer token answer 503 auth_unavailable until it can be")
@@ -115,7 +115,7 @@ class JwksKeys:
         log.info("AUTH_JWKS_URL %s: %d signing keys", _without_query(self.url), len(keys))
 
     async def _download(self) -> Any:
-        client = httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False, trust_env=False)
+        client = httpx2.AsyncClient(timeout=self.timeout_s, follow_redirects=False, trust_env=False)
         async with client, client.stream("GET", self.url, headers={"accept": "application/json"}) as response:
             if response.status_code != 200:
                 raise JwksFetchFailed(f"HTTP {response.status_code}")

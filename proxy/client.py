@@ -1,7 +1,8 @@
-"""The GoBE client: one pooled ``httpx.AsyncClient`` per process, the header policy both ways, timeouts,
-the one quick GET retry, and httpx failures translated once into ``proxy.errors`` (GoBE failures, named as such).
+"""The GoBE client: one pooled ``httpx2.AsyncClient`` per process, the header policy both ways, timeouts,
+the one quick GET retry, and httpx2 failures translated once into ``proxy.errors`` (GoBE failures, named as such).
 
-Imports httpx, the standard library and ``proxy.errors`` only.
+Imports httpx2 (the httpx fork every provider SDK already loads: plain httpx would load its command-line
+tool and its libraries with it, ~4 MB), the standard library and ``proxy.errors`` only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from http.cookiejar import Cookie, CookieJar
 from typing import Final
 
-import httpx
+import httpx2
 
 from proxy.errors import GoBEConnectionError, GoBETimeout
 
@@ -41,9 +42,9 @@ _DROPPED_RESPONSE_HEADERS: Final = frozenset({
 _BODYLESS_STATUSES: Final = frozenset({204, 304})
 _GET_RETRY_DELAY_S: Final = 0.05
 _UNSAFE_QUERY_BYTE: Final = re.compile(rb"[^\x21-\x7e]|#")
-# httpx's default pool sizes; idle connections expire at 4 s, below the 5 s idle timeout of uvicorn and
+# httpx2's default pool sizes; idle connections expire at 4 s, below the 5 s idle timeout of uvicorn and
 # Node, so we drop one before GoBE does and never send on a socket it is closing at that moment.
-_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
+_LIMITS: Final = httpx2.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
 
 
 class GoBEClient:
@@ -58,23 +59,23 @@ class GoBEClient:
         read_timeout_s: float,
         forward_cookies: bool = False,
         trusted_peer: Callable[[str], bool] = lambda _peer: False,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = httpx.URL(base_url)
+        self.base_url = httpx2.URL(base_url)
         # Writes wait on GoBE reading the upload, so they get the read budget; the pool the connect one.
-        self.timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
+        self.timeout = httpx2.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s,
                                      pool=connect_timeout_s)
         self.forward_cookies = forward_cookies
         self.trusted_peer = trusted_peer  # TRUSTED_PROXIES, judged by the one parser (guards.ClientKeys)
-        self.transport = transport  # None: httpx's pooled HTTP transport; tests may bring their own
-        self._client: httpx.AsyncClient | None = None
+        self.transport = transport  # None: httpx2's pooled HTTP transport; tests may bring their own
+        self._client: httpx2.AsyncClient | None = None
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> httpx2.AsyncClient:
         """The shared pool, created on first use (inside the server's event loop)."""
         if self._client is None:
             # trust_env=False: HTTP(S)_PROXY or .netrc must never reroute or decorate GoBE calls.
-            self._client = httpx.AsyncClient(
+            self._client = httpx2.AsyncClient(
                 timeout=self.timeout, follow_redirects=False, trust_env=False, transport=self.transport,
                 cookies=_NoCookieJar(), limits=_LIMITS,
                 headers={"accept-encoding": "identity", "user-agent": "grompt-gateway"},
@@ -86,7 +87,7 @@ class GoBEClient:
         if client is not None:
             await client.aclose()
 
-    def url(self, path: str, *, query: bytes) -> httpx.URL:
+    def url(self, path: str, *, query: bytes) -> httpx2.URL:
         """``path`` (as ``normalise_path`` returns it) under the base URL, with the query kept verbatim
         except bytes a URL cannot carry raw, which are percent-encoded."""
         base_path = self.base_url.raw_path.split(b"?")[0].rstrip(b"/")
@@ -126,7 +127,7 @@ class GoBEClient:
         forwarded.append((b"x-request-id", request_id.encode()))
         return forwarded
 
-    def response_headers(self, response: httpx.Response) -> Headers:
+    def response_headers(self, response: httpx2.Response) -> Headers:
         """GoBE's headers minus hop-by-hop ones, ours, CORS, and ``Set-Cookie`` unless cookies travel."""
         listed = connection_tokens(value for name, value in response.headers.raw if name.lower() == b"connection")
         kept: Headers = []
@@ -140,8 +141,8 @@ class GoBEClient:
         return kept
 
     async def open(
-        self, *, method: str, url: httpx.URL, headers: Headers, body: AsyncIterable[bytes] | None
-    ) -> httpx.Response:
+        self, *, method: str, url: httpx2.URL, headers: Headers, body: AsyncIterable[bytes] | None
+    ) -> httpx2.Response:
         """Send the request and return once GoBE's status and headers are in (the body still streams).
 
         A GET that could not connect is tried once more: nothing reached GoBE, and GET is safe.
@@ -151,13 +152,13 @@ class GoBEClient:
         with translate_errors():
             try:
                 return await self.client.send(request, stream=True)
-            except httpx.ConnectError:
+            except httpx2.ConnectError:
                 if method != "GET":
                     raise
             await asyncio.sleep(_GET_RETRY_DELAY_S)
             return await self.client.send(request, stream=True)
 
-    async def body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+    async def body(self, response: httpx2.Response) -> AsyncIterator[bytes]:
         """GoBE's body as it arrives, still content-encoded, so it is relayed byte for byte."""
         with translate_errors():
             async for chunk in response.aiter_raw():
@@ -182,12 +183,12 @@ class _NoCookieJar(CookieJar):
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Map httpx failures to the contract: timeouts are 504, anything else on the wire is 502."""
+    """Map httpx2 failures to the contract: timeouts are 504, anything else on the wire is 502."""
     try:
         yield
-    except httpx.TimeoutException as exc:  # before TransportError: it is one
+    except httpx2.TimeoutException as exc:  # before TransportError: it is one
         raise GoBETimeout("GoBE did not answer in time") from exc
-    except httpx.ConnectError as exc:
+    except httpx2.ConnectError as exc:
         raise GoBEConnectionError("GoBE is unreachable") from exc
-    except httpx.TransportError as exc:
+    except httpx2.TransportError as exc:
         raise GoBEConnectionError("GoBE closed the connection") from exc

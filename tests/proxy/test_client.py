@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
+import httpx2
 import pytest
 
 from grompt_gateway.http_errors import status_for
@@ -14,28 +14,28 @@ from proxy import GoBEClient
 from proxy.errors import GoBEConnectionError, GoBETimeout
 
 
-def _client(handler: Callable[[httpx.Request], httpx.Response]) -> GoBEClient:
+def _client(handler: Callable[[httpx2.Request], httpx2.Response]) -> GoBEClient:
     return GoBEClient(base_url="http://gobe.internal/api/", connect_timeout_s=1, read_timeout_s=1,
-                      transport=httpx.MockTransport(handler))
+                      transport=httpx2.MockTransport(handler))
 
 
 def _failing_then_ok(
-    error: type[httpx.TransportError], *, failures: int
-) -> tuple[list[str], Callable[[httpx.Request], httpx.Response]]:
+    error: type[httpx2.TransportError], *, failures: int
+) -> tuple[list[str], Callable[[httpx2.Request], httpx2.Response]]:
     calls: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         calls.append(request.method)
         if len(calls) <= failures:
             raise error("boom", request=request)
-        return httpx.Response(200, text="ok")
+        return httpx2.Response(200, text="ok")
 
     return calls, handler
 
 
 @pytest.mark.anyio
 async def test_a_get_that_could_not_connect_is_tried_once_more() -> None:
-    calls, handler = _failing_then_ok(httpx.ConnectError, failures=1)
+    calls, handler = _failing_then_ok(httpx2.ConnectError, failures=1)
     gobe = _client(handler)
     response = await gobe.open(method="GET", url=gobe.url("files", query=b""), headers=[], body=None)
     assert (response.status_code, calls) == (200, ["GET", "GET"])
@@ -44,7 +44,7 @@ async def test_a_get_that_could_not_connect_is_tried_once_more() -> None:
 
 @pytest.mark.anyio
 async def test_a_get_is_retried_at_most_once() -> None:
-    calls, handler = _failing_then_ok(httpx.ConnectError, failures=5)
+    calls, handler = _failing_then_ok(httpx2.ConnectError, failures=5)
     gobe = _client(handler)
     with pytest.raises(GoBEConnectionError):
         await gobe.open(method="GET", url=gobe.url("files", query=b""), headers=[], body=None)
@@ -54,7 +54,7 @@ async def test_a_get_is_retried_at_most_once() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 async def test_other_methods_are_never_retried(method: str) -> None:
-    calls, handler = _failing_then_ok(httpx.ConnectError, failures=1)
+    calls, handler = _failing_then_ok(httpx2.ConnectError, failures=1)
     gobe = _client(handler)
     with pytest.raises(GoBEConnectionError):
         await gobe.open(method=method, url=gobe.url("files", query=b""), headers=[], body=None)
@@ -63,12 +63,12 @@ async def test_other_methods_are_never_retried(method: str) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("error", "expected", "status"), [
-    (httpx.ConnectTimeout, GoBETimeout, 504), (httpx.ReadTimeout, GoBETimeout, 504),
-    (httpx.WriteTimeout, GoBETimeout, 504), (httpx.PoolTimeout, GoBETimeout, 504),
-    (httpx.ConnectError, GoBEConnectionError, 502), (httpx.ReadError, GoBEConnectionError, 502),
-    (httpx.RemoteProtocolError, GoBEConnectionError, 502),
+    (httpx2.ConnectTimeout, GoBETimeout, 504), (httpx2.ReadTimeout, GoBETimeout, 504),
+    (httpx2.WriteTimeout, GoBETimeout, 504), (httpx2.PoolTimeout, GoBETimeout, 504),
+    (httpx2.ConnectError, GoBEConnectionError, 502), (httpx2.ReadError, GoBEConnectionError, 502),
+    (httpx2.RemoteProtocolError, GoBEConnectionError, 502),
 ])
-async def test_transport_failures_map_to_the_contract(error: type[httpx.TransportError],
+async def test_transport_failures_map_to_the_contract(error: type[httpx2.TransportError],
                                                       expected: type[GatewayError],
                                                       status: int) -> None:
     calls, handler = _failing_then_ok(error, failures=2)
@@ -91,7 +91,7 @@ def test_the_target_is_always_under_the_base_url() -> None:
 def test_one_pool_per_client_with_the_configured_timeouts() -> None:
     gobe = GoBEClient(base_url="http://gobe.internal", connect_timeout_s=1.5, read_timeout_s=7)
     assert gobe.client is gobe.client
-    assert gobe.client.timeout == httpx.Timeout(connect=1.5, read=7, write=7, pool=1.5)
+    assert gobe.client.timeout == httpx2.Timeout(connect=1.5, read=7, write=7, pool=1.5)
 
 
 @pytest.mark.anyio

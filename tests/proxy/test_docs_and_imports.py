@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,9 +11,10 @@ from ninja import NinjaAPI
 
 from proxy.docs import register_proxy_docs
 from tests.support.imports import imported_modules
+from tests.support.process import ROOT, clean_env
 
 PROXY_DIR = Path(__file__).resolve().parents[2] / "proxy"
-ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx", "proxy", "llm", "starlette"}
+ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx2", "proxy", "llm", "starlette"}
 ALLOWED_LLM = {"llm.errors", "llm.types"}
 
 
@@ -38,3 +40,27 @@ def test_proxy_imports_only_what_its_readme_allows(module: Path) -> None:
             assert name in ALLOWED_LLM, f"{module.name} imports {name}"
         if root == "starlette":
             assert name == "starlette.types", f"{module.name} imports {name}"
+
+
+def test_a_gateway_without_gemini_never_imports_plain_httpx() -> None:  # with GoBE and a JWKS
+    """The GoBE client (and the JWKS fetch) use httpx2, which the SDKs load anyway: plain httpx imports its
+    command-line tool and, where they are installed, click, rich and pygments (~4-6 MB of RSS). google-genai
+    imports plain httpx itself when it is installed, so only gateways without Gemini are spared."""
+    code = (
+        "import asyncio, sys, django\n"
+        "django.setup()\n"
+        "from grompt_gateway.application import GatewayApplication\n"
+        "from grompt_gateway.config import GatewaySettings\n"
+        "app = GatewayApplication(GatewaySettings(openai_api_key='k', anthropic_api_key='k',\n"
+        "                                         gobe_base_url='http://127.0.0.1:9',\n"
+        "                                         auth_jwks_url='http://127.0.0.1:9/jwks'))\n"
+        "async def main():\n"
+        "    await app.services.start()\n"
+        "    assert app.services.gobe is not None and app.services.gobe.client is not None\n"
+        "    await app.services.aclose()\n"
+        "asyncio.run(main())\n"
+        "print(*(name in sys.modules for name in ('httpx', 'httpx2', 'anthropic', 'guards.jwks')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean_env({}), capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False True True True"
