@@ -49,6 +49,8 @@ _CAUSES: Final[dict[str | None, Cause]] = {
 # ``extra_body``, which the SDK sends as it is; the named ``model`` and ``messages`` that the signature
 # requires are ``omit`` (left out of the body) and ``[]`` (overridden by ``extra_body``).
 _MODEL_IN_BODY: Final[Any] = openai.omit  # typed ``Any``: the signature wants a model name here
+# The SDK's telemetry that the client's ``default_headers`` cannot leave out (registry.py).
+_NO_TELEMETRY: Final = {"X-Stainless-Retry-Count": openai.omit, "X-Stainless-Read-Timeout": openai.omit}
 
 
 class OpenAIProvider:
@@ -62,7 +64,7 @@ class OpenAIProvider:
         """Return the whole answer of one chat completion."""
         with _translate_errors():
             response = await self._client.chat.completions.with_raw_response.create(
-                model=_MODEL_IN_BODY, messages=[], extra_body=self._body(input, options)
+                model=_MODEL_IN_BODY, messages=[], extra_body=self._body(input, options), extra_headers=_NO_TELEMETRY
             )
             # Indexed, not ``.get``: a 200 of another shape raises, and ``_translate_errors`` makes it a 502.
             completion = orjson.loads(response.content)
@@ -85,7 +87,7 @@ class OpenAIProvider:
             # The final usage chunk is opt-in; it arrives last with ``choices == []``.
             body["stream_options"] = {"include_usage": True}
             request = self._client.chat.completions.with_streaming_response.create(
-                model=_MODEL_IN_BODY, messages=[], stream=True, extra_body=body
+                model=_MODEL_IN_BODY, messages=[], stream=True, extra_body=body, extra_headers=_NO_TELEMETRY
             )
             # Leaving ``async with`` (exhausted, closed, cancelled) closes the HTTP response at once.
             async with request as response:

@@ -33,6 +33,17 @@ DEFAULT_BASE_URLS: Final[Mapping[ProviderId, str]] = {
     "anthropic": "https://api.anthropic.com",
     "gemini": "https://generativelanguage.googleapis.com/",
 }
+# What the Stainless-generated SDKs (OpenAI, Anthropic) say about themselves on every request: language,
+# version, OS, architecture, runtime, and Anthropic's retry count and timeouts. No provider needs them, and
+# building and sending them was ~20 % of the SDK's request building (callgrind): each is left out with the
+# SDKs' own ``omit``. OpenAI adds its retry count and read timeout after the client's defaults, so those two
+# are left out per request (``openai_provider.py``).
+SDK_TELEMETRY_HEADERS: Final = (
+    "X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch", "X-Stainless-Runtime",
+    "X-Stainless-Runtime-Version", "X-Stainless-Async", "X-Stainless-Retry-Count", "X-Stainless-Read-Timeout",
+    "X-Stainless-Timeout",
+)
+
 # Each adapter imports its SDK.
 _ADAPTER_MODULES: Final[Mapping[ProviderId, str]] = {
     "openai": "llm.openai_provider",
@@ -165,6 +176,7 @@ class ProviderRegistry:
             base_url=config.base_url or DEFAULT_BASE_URLS["openai"],
             max_retries=0,
             timeout=self._timeout,
+            default_headers=_omitted(SDK_TELEMETRY_HEADERS, omit=openai.omit),
             http_client=openai.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout,
                                                     verify=self.ssl_context()),
         )
@@ -178,6 +190,7 @@ class ProviderRegistry:
             base_url=config.base_url or DEFAULT_BASE_URLS["anthropic"],
             max_retries=0,
             timeout=self._timeout,
+            default_headers=_omitted(SDK_TELEMETRY_HEADERS, omit=anthropic.omit),
             http_client=anthropic.DefaultAioHttpClient(limits=self._limits, timeout=self._timeout,
                                                        verify=self.ssl_context()),
         )
@@ -213,3 +226,8 @@ class ProviderRegistry:
             await http.aclose()
 
         return client, close
+
+
+def _omitted(names: tuple[str, ...], *, omit: object) -> Mapping[str, str]:
+    """``default_headers`` that leave ``names`` out (the SDKs take ``omit`` there, though typed ``str``)."""
+    return cast("Mapping[str, str]", dict.fromkeys(names, omit))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from llm.ports import ProviderPort
-from llm.registry import ProviderRegistry
+from llm.registry import SDK_TELEMETRY_HEADERS, ProviderRegistry
 from llm.types import GenInput, GenOptions, GenUsage, ProviderId
 from mockllm import MockLLMServer, Scenario
 from tests.llm.wiring import MODELS
@@ -196,3 +196,19 @@ async def test_gemini_calls_have_function_calling_off_and_log_nothing(
     else:
         await adapter.generate(PROMPT)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("google_genai")] == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["generate", "stream"])
+@pytest.mark.parametrize("pid", ["openai", "anthropic"])
+async def test_the_sdks_telemetry_headers_are_left_out(
+    registry: ProviderRegistry, mock: MockLLMServer, pid: ProviderId, stream: bool
+) -> None:
+    await sent_body(registry, mock, pid, stream=stream)
+    (request,) = mock.requests_for(pid)
+    sent = {name.lower() for name in request.headers}
+    assert not sent & {name.lower() for name in SDK_TELEMETRY_HEADERS}
+    # The one left is how the SDK marks a raw (unparsed) answer for itself.
+    assert {name for name in sent if name.startswith("x-stainless-")} <= {"x-stainless-raw-response"}
+    # What the provider does need is still sent.
+    assert request.headers.get("authorization") or request.headers.get("x-api-key")
+    assert request.headers["content-type"] == "application/json"
