@@ -5,8 +5,8 @@ Starts the gateway the README's way (``python -m grompt_gateway.serve``) against
 start-up (process spawn to the first 200 on ``/v1/health``; median, min, max), RSS at that moment and RSS
 idle after a short warm-up (JSON and streams through every configured provider, then 1 s of rest), as the
 benchmark measures it. ``--imports`` adds what each import step costs in one fresh process (RSS from
-``/proc/self/status``, seconds, modules), in the order the gateway imports them. Bounded: every start times
-out after 60 s, every warm-up sends a fixed number of requests.
+``/proc/self/status``, seconds, modules), in the order the gateway imports them, the collector paused.
+Bounded: every start times out after 60 s, every warm-up sends a fixed number of requests.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ from bench.wire import PROTOCOLS, Protocol
 REPO: Final = Path(__file__).resolve().parents[1]
 CONFIGS: Final[tuple[tuple[Protocol, ...], ...]] = (PROTOCOLS, *((p,) for p in PROTOCOLS))
 WARM_REQUESTS: Final = 24  # per provider, JSON and stream each, 8 at a time
-# One fresh process: RSS (MB), seconds and modules after each step, printed as one line per step.
+# One fresh process: RSS (MB), seconds and modules after each step, printed as one line per step; the
+# collector paused, as the gateway's start-up runs (grompt_gateway/stack/lifespan.py).
 _IMPORT_STEPS: Final = """
-import os, sys, time, importlib
+import gc, os, sys, time, importlib
+gc.disable()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grompt_gateway.settings")
 def rss():
     for line in open("/proc/self/status"):
