@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import struct
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -62,16 +63,22 @@ def served(redis_url: str, mock_llm_server: MockLLMServer,
 
 def _per_worker(metrics_dir: Path, route: str) -> dict[str, float]:
     """Requests counted for ``route`` by each worker, read from the worker's own counter file."""
-    counts: dict[str, float] = {}
-    for path in metrics_dir.glob("counter_*.db"):
-        alone = metrics_dir / "one" / path.stem
-        alone.mkdir(parents=True, exist_ok=True)
+    return {path.stem: _counted(path, route) for path in metrics_dir.glob("counter_*.db")}
+
+
+def _counted(path: Path, route: str) -> float:
+    alone = path.parent / "one" / path.stem
+    alone.mkdir(parents=True, exist_ok=True)
+    for _ in range(50):  # bounded: a copy taken while its worker was still creating the file cannot be read
         shutil.copy(path, alone / path.name)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=str(alone))
-        counts[path.stem] = sum(sample.value for family in registry.collect() for sample in family.samples
-                                if sample.name == REQUESTS and sample.labels.get("route") == route)
-    return counts
+        try:
+            return sum(sample.value for family in registry.collect() for sample in family.samples
+                       if sample.name == REQUESTS and sample.labels.get("route") == route)
+        except struct.error:
+            continue
+    raise AssertionError(f"{path.name} stayed unreadable")
 
 
 def _until_both_workers_served(url: str, metrics_dir: Path) -> None:
