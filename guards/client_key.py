@@ -7,6 +7,7 @@ never pick its own bucket by sending either header (docs/api.md § Headers, § W
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import Final
@@ -94,6 +95,9 @@ def _forwarded_for(scope: Scope) -> list[str]:
     return [hop.strip() for hop in ",".join(values).split(",") if hop.strip()]
 
 
+# Every request parses its peer's address (a handful of peers, mostly): the same string parses to the same
+# immutable address, so the parse is remembered. Bounded, and it holds strings and addresses only.
+@functools.lru_cache(maxsize=4096)
 def _parse_ip(raw: str) -> IPAddress | None:
     text = raw.strip()
     if text.startswith("["):  # "[2001:db8::1]:443"
@@ -109,6 +113,7 @@ def _parse_ip(raw: str) -> IPAddress | None:
     return address
 
 
+@functools.lru_cache(maxsize=4096)
 def _bucket(address: IPAddress) -> str:
     # One IPv6 host usually owns a whole /64: count the prefix, as django-ratelimit does by default.
     if isinstance(address, ipaddress.IPv6Address):

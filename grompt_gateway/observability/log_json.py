@@ -4,6 +4,7 @@ of defence: nothing that looks like an API key or an Authorization value is ever
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -34,6 +35,20 @@ _QUIET_LIBRARIES: Final = ("openai", "anthropic", "google_genai", "httpx", "http
 
 def redact(text: str) -> str:
     """Replace anything that looks like a credential, and every query string, with a marker."""
+    return _redact_short(text) if len(text) <= _SHORT_CHARS else _redact(text)
+
+
+# The access line's fields (method, path, route, provider, model…) repeat from request to request: a short
+# text's redaction is remembered (a pure function of the text; bounded in count and size).
+_SHORT_CHARS: Final = 256
+
+
+@functools.lru_cache(maxsize=2048)
+def _redact_short(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     if len(text) > _MAX_FIELD_CHARS:
         text = text[:_MAX_FIELD_CHARS] + "…"
     text = _QUERY.sub(r"\1?[query]", text)
