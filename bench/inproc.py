@@ -3,6 +3,7 @@ on our side), against the fake upstream in a child process. For deterministic co
 
     .venv/bin/python -m bench.inproc --provider gemini --stream -n 500          # CPU µs per request
     .venv/bin/python -m bench.inproc --provider gemini --stream --cprofile out.prof
+    .venv/bin/python -m bench.inproc --default-route --set TOKEN_BUDGET_PER_MINUTE=1000000 --set FALLBACK_PROVIDERS=gemini
     valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python -m bench.inproc ... -n 200
         (run with -n N and -n 2N: the difference of the totals / N is the instructions per request)
 """
@@ -93,8 +94,8 @@ async def _run(args: argparse.Namespace) -> None:
 
     await _lifespan(application)
     prompt = "Say hello to the benchmark." + (f" {directive(chunks=args.chunks, gap_ms=0)}" if args.stream else "")
-    body = orjson.dumps({"provider": args.provider, "model": MODELS[args.provider], "user": prompt,
-                         "stream": args.stream})
+    route = {} if args.default_route else {"provider": args.provider, "model": MODELS[args.provider]}
+    body = orjson.dumps({**route, "user": prompt, "stream": args.stream})
     scope = _scope(body, stream=args.stream)
 
     async def one() -> None:
@@ -136,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--callgrind", action="store_true",
                         help="under valgrind --tool=callgrind --instr-atstart=no: instrument the measured loop only")
     parser.add_argument("--upstream", default=None, help="URL of a running fake upstream (else one is started)")
+    parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
+                        help="a gateway setting on top of the benchmark's (e.g. TOKEN_BUDGET_PER_MINUTE=1000000)")
+    parser.add_argument("--default-route", action="store_true",
+                        help="requests name no provider (DEFAULT_PROVIDER serves; FALLBACK_PROVIDERS may)")
     args = parser.parse_args(argv)
     upstream = None
     url = args.upstream
@@ -146,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://127.0.0.1:{port}"
         _wait_port(port)
     os.environ.update(gateway_env(url))
+    os.environ.update(setting.split("=", 1) for setting in args.set)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grompt_gateway.settings")
     try:
         import uvloop
