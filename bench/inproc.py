@@ -3,7 +3,7 @@ on our side), against the fake upstream in a child process. For deterministic co
 
     .venv/bin/python -m bench.inproc --provider gemini --stream -n 500          # CPU µs per request
     .venv/bin/python -m bench.inproc --provider gemini --stream --cprofile out.prof
-    .venv/bin/python -m bench.inproc --default-route --set TOKEN_BUDGET_PER_MINUTE=1000000 --set FALLBACK_PROVIDERS=gemini
+    .venv/bin/python -m bench.inproc --default-route --set TOKEN_BUDGET_PER_MINUTE=9999999
     valgrind --tool=callgrind --callgrind-out-file=/dev/null .venv/bin/python -m bench.inproc ... -n 200
         (run with -n N and -n 2N: the difference of the totals / N is the instructions per request)
 """

@@ -132,12 +132,15 @@ class Relay:
 
     async def _pump(self) -> None:
         try:
-            produced = self.report.unweighed
+            produced, queue = self.report.unweighed, self._queue
             async for chunk in self.stream:
                 produced.append(chunk)
                 if len(produced) >= _WEIGH_EVERY:  # bounds what a long stream keeps alive
                     self.report.weigh()
-                await self._queue.put(chunk)
+                if queue.full():  # the client reads slower than the provider writes: wait for room
+                    await queue.put(chunk)
+                else:  # what ``put`` does then, without a coroutine per chunk
+                    queue.put_nowait(chunk)
             await self._queue.put(_END)
         except GatewayError as exc:
             await self._queue.put(exc)
