@@ -80,8 +80,9 @@ def _measure(args: argparse.Namespace, *, logs: Path, gateway: Proc, upstream: P
                       f"wrk.body = [==[{body.decode()}]==]\n")
     url = target.url + target.path(stream=args.stream)
     subprocess.run(["wrk", "-t1", "-c4", "-d1s", "-s", str(script), url], capture_output=True, check=True)
-    procs = {"parent": gateway.popen.pid, "upstream": upstream.popen.pid}
-    procs.update({f"worker {pid}": pid for pid in workers})
+    procs = {"upstream": upstream.popen.pid, **{f"worker {pid}": pid for pid in workers}}
+    if args.workers > 1:  # with one worker, uvicorn's process is the worker
+        procs["parent"] = gateway.popen.pid
     before = {name: cpu_s(pid) for name, pid in procs.items()}
     busy = machine_busy_s()
     load = subprocess.Popen(
