@@ -6,10 +6,7 @@ pass another ~0.1-0.2 s. Each check runs in a fresh process, where the collector
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.support.process import ROOT, clean_env
+from tests.support.process import python_prints
 
 # Notes the collector's passes from here on: the generation of each, and whether it ran while the app was
 # being imported (Django imported, the application not yet built).
@@ -26,9 +23,7 @@ _COUNT = (
 
 
 def _run(code: str, *, lines: int = 1) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", _COUNT + code], cwd=ROOT, env=clean_env({}), capture_output=True,
-                         text=True, check=True, timeout=120)
-    return out.stdout.strip().splitlines()[-lines:]
+    return python_prints(_COUNT + code)[-lines:]
 
 
 def test_importing_the_app_runs_no_collection_and_leaves_the_collector_on_and_the_app_frozen() -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.support.imports import imported_modules
+from tests.support.process import python_prints
 
 GUARDS = Path(__file__).resolve().parents[2] / "guards"
 ALLOWED_LLM = {"llm.errors", "llm.types"}
@@ -36,11 +34,7 @@ def test_redis_is_imported_only_for_a_redis_cache() -> None:
         "runner = CacheRunner(RedisCache('redis://127.0.0.1:1', {}))\n"
         "print(before, 'redis' in sys.modules, runner.errors[0].__module__)\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "grompt_gateway.settings"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
-                         check=True, timeout=60)
-    assert out.stdout.strip() == "False True redis.exceptions"
+    assert python_prints(code) == ["False True redis.exceptions"]
 
 
 def test_pyjwt_and_cryptography_are_imported_only_when_tokens_are_checked() -> None:
@@ -55,8 +49,4 @@ def test_pyjwt_and_cryptography_are_imported_only_when_tokens_are_checked() -> N
         "GatewayApplication(GatewaySettings(auth_jwt_secret='x' * 32))\n"
         "print(before, 'jwt' in sys.modules)\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "grompt_gateway.settings"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
-                         check=True, timeout=60)
-    assert out.stdout.strip().splitlines()[-1] == "False True"
+    assert python_prints(code)[-1] == "False True"

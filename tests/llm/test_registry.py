@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -21,6 +18,7 @@ from llm.retry import RetryPolicy
 from llm.types import GenInput, ProviderId
 from mockllm import MockLLMServer
 from tests.llm.wiring import make_registry
+from tests.support.process import python_prints
 
 SDK_CLIENTS = {"openai": openai.AsyncOpenAI, "anthropic": anthropic.AsyncAnthropic, "gemini": genai.Client}
 
@@ -129,10 +127,7 @@ def test_building_a_registry_imports_only_the_sdks_of_configured_providers() -> 
         "ProviderRegistry(configs)\n"
         "print(before, sorted({'openai', 'anthropic', 'google.genai'} & set(sys.modules)))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True, timeout=60)
-
-    assert out.stdout.strip() == "[] ['openai']"
+    assert python_prints(code) == ["[] ['openai']"]
 
 
 @pytest.mark.anyio

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from ninja import NinjaAPI
 
 from proxy.docs import register_proxy_docs
 from tests.support.imports import imported_modules
-from tests.support.process import ROOT, clean_env
+from tests.support.process import python_prints
 
 PROXY_DIR = Path(__file__).resolve().parents[2] / "proxy"
 ALLOWED_ROOTS = {"__future__", "django", "ninja", "httpx2", "proxy", "llm", "starlette"}
@@ -61,6 +60,4 @@ def test_a_gateway_without_gemini_never_imports_plain_httpx() -> None:  # with G
         "asyncio.run(main())\n"
         "print(*(name in sys.modules for name in ('httpx', 'httpx2', 'anthropic', 'guards.jwks')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean_env({}), capture_output=True, text=True,
-                         check=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "False True True True"
+    assert python_prints(code)[-1] == "False True True True"

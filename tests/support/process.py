@@ -28,6 +28,14 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def python_prints(code: str, *, env: Mapping[str, str] | None = None, timeout_s: float = 120.0) -> list[str]:
+    """Run ``code`` in a fresh interpreter at the repository root (what a new process imports or does is what
+    the test looks at) and return the lines it printed; a non-zero exit fails the test."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean_env(env or {}), capture_output=True,
+                         text=True, check=True, timeout=timeout_s)
+    return out.stdout.strip().splitlines()
+
+
 def start_process(args: Sequence[str], *, env: Mapping[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, *args], cwd=ROOT, env=clean_env(env), text=True,
